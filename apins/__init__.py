@@ -1,0 +1,106 @@
+"""apins: an async-first client for pins, byte-compatible with pins-python and R pins.
+
+``import apins`` is light: boards, formats and drivers load on first use.
+
+    import apins
+    async with apins.board_folder("my-board") as board:
+        await board.pin_write(table, "sales", type="parquet")
+        table = await board.pin_read("sales")
+
+Notebook and script users who do not want ``await`` use :mod:`apins.sync`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    ConnectError,
+    HashMismatch,
+    InvalidMetadata,
+    InvalidPinName,
+    ObjectChanged,
+    OfflineError,
+    PickleNotAllowed,
+    PinNotFound,
+    PinsError,
+    ReadOnlyBoard,
+    StoreAccessError,
+    TransferError,
+    UnsupportedType,
+    VersionConflict,
+    VersionNotFound,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Board": "apins.board",
+    "board_folder": "apins.constructors",
+    "board_local": "apins.constructors",
+    "board_temp": "apins.constructors",
+    "board_s3": "apins.constructors",
+    "board_url": "apins.url",
+    "board_connect": "apins.connect",
+    "mirror": "apins.mirror",
+    "Meta": "apins.meta",
+    "MetaV0": "apins.meta",
+    "VersionInfo": "apins.versions",
+    "Cache": "apins.cache",
+    "TransferSettings": "apins.settings",
+    "ProgressEvent": "apins.stores.base",
+}
+
+if TYPE_CHECKING:
+    from .board import Board
+    from .cache import Cache
+    from .constructors import board_folder, board_local, board_s3, board_temp
+    from .meta import Meta, MetaV0
+    from .settings import TransferSettings
+    from .stores.base import ProgressEvent
+    from .versions import VersionInfo
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apins' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "Board",
+    "Cache",
+    "ConnectError",
+    "HashMismatch",
+    "InvalidMetadata",
+    "InvalidPinName",
+    "Meta",
+    "MetaV0",
+    "ObjectChanged",
+    "OfflineError",
+    "PickleNotAllowed",
+    "PinNotFound",
+    "PinsError",
+    "ProgressEvent",
+    "ReadOnlyBoard",
+    "StoreAccessError",
+    "TransferError",
+    "TransferSettings",
+    "UnsupportedType",
+    "VersionConflict",
+    "VersionInfo",
+    "VersionNotFound",
+    "board_folder",
+    "board_local",
+    "board_s3",
+    "board_temp",
+]

@@ -1,0 +1,179 @@
+"""YAML in and out, the way both pins libraries can read it.
+
+Reading is PyYAML's safe loader without anchors/aliases and with a size limit, so a hostile
+data.txt cannot expand or run anything. Writing is a small block-style emitter that quotes
+every string R's ``yaml`` package or PyYAML would read as something else (``y``, ``no``,
+``~``, ``1e5``, ``0x1F``, dates...), as R's own emitter does (spec §2.2).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from .errors import InvalidMetadata
+
+MAX_YAML_BYTES = 4 * 1024 * 1024
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PyNoAlias(yaml.SafeLoader):
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not allowed in pins metadata", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load(data: bytes | str, *, what: str = "YAML") -> Any:
+    """Parse YAML safely; raise InvalidMetadata with a clear message on anything suspicious."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_YAML_BYTES:
+        raise InvalidMetadata(f"{what} is {len(raw)} bytes; refusing to parse more than 4 MiB.")
+    text = raw.decode("utf-8-sig", errors="strict") if b"*" not in raw else None
+    try:
+        if text is not None:
+            # no '*' means no alias can appear: the fast C loader is safe here
+            return yaml.load(text, Loader=_Base)
+        return yaml.load(raw.decode("utf-8-sig"), Loader=_PyNoAlias)
+    except UnicodeDecodeError as e:
+        raise InvalidMetadata(f"{what} is not valid UTF-8: {e}") from None
+    except yaml.YAMLError as e:
+        raise InvalidMetadata(f"{what} is not valid YAML: {e}") from None
+
+
+_BOOLISH = re.compile(
+    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|null|Null|NULL|~|)$"
+)
+_NUMERIC = re.compile(
+    r"""^[-+]?(
+        [0-9][0-9_,]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?   # 1, 1.5, 1e5, 1_000, 1,000
+      | \.[0-9_]+([eE][-+]?[0-9]+)?                  # .5
+      | 0[xX][0-9a-fA-F_]+ | 0[oO]?[0-7_]+ | 0[bB][01_]+
+      | [0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?      # sexagesimal
+      | \.(inf|Inf|INF|nan|NaN|NAN)
+      | (inf|Inf|INF|nan|NaN|NAN|Inf)
+    )$""",
+    re.VERBOSE,
+)
+_DATEISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
+_PLAIN_OK = re.compile(r"^[A-Za-z0-9_\u0080-\U0010ffff][A-Za-z0-9_ .,/()+=@$%^&;<>\u0080-\U0010ffff-]*$")
+
+
+def _needs_quotes(s: str) -> bool:
+    if not s or s != s.strip():
+        return True
+    if _BOOLISH.match(s) or _NUMERIC.match(s) or _DATEISH.match(s):
+        return True
+    if not _PLAIN_OK.match(s):
+        return True
+    return ": " in s or " #" in s or s.endswith(":")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "~"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    if isinstance(value, str):
+        return _string(value)
+    raise InvalidMetadata(
+        f"Cannot store a {type(value).__name__} in pins metadata; use strings, numbers, "
+        "booleans, None, lists and dicts."
+    )
+
+
+def _string(s: str) -> str:
+    if any(ord(c) < 32 and c not in "\t" or ord(c) == 127 for c in s) or "\t" in s:
+        # double quotes with escapes for control characters and newlines
+        out = ['"']
+        for c in s:
+            o = ord(c)
+            if c == '"':
+                out.append('\\"')
+            elif c == "\\":
+                out.append("\\\\")
+            elif c == "\n":
+                out.append("\\n")
+            elif c == "\t":
+                out.append("\\t")
+            elif o < 32 or o == 127:
+                out.append(f"\\x{o:02X}")
+            else:
+                out.append(c)
+        out.append('"')
+        return "".join(out)
+    if _needs_quotes(s):
+        return "'" + s.replace("'", "''") + "'"
+    return s
+
+
+def _key(k: Any) -> str:
+    if not isinstance(k, str):
+        raise InvalidMetadata(f"Metadata keys must be strings, not {type(k).__name__}: {k!r}")
+    return _string(k)
+
+
+def _emit(value: Any, indent: int, out: list[str]) -> None:
+    """Append lines for a mapping or sequence at ``indent`` spaces."""
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            key = _key(k)
+            if isinstance(v, Mapping) and v:
+                out.append(f"{pad}{key}:")
+                _emit(v, indent + 2, out)
+            elif isinstance(v, (list, tuple)) and v:
+                out.append(f"{pad}{key}:")
+                _emit(v, indent, out)  # R style: '- item' at the key's indent
+            else:
+                out.append(f"{pad}{key}: {_inline(v)}")
+    else:
+        for item in value:
+            if isinstance(item, Mapping) and item:
+                sub: list[str] = []
+                _emit(item, indent + 2, sub)
+                sub[0] = f"{pad}- " + sub[0][indent + 2 :]
+                out.extend(sub)
+            elif isinstance(item, (list, tuple)) and item:
+                sub = []
+                _emit(item, indent + 2, sub)
+                sub[0] = f"{pad}- " + sub[0][indent + 2 :]
+                out.extend(sub)
+            else:
+                out.append(f"{pad}- {_inline(item)}")
+
+
+def _inline(v: Any) -> str:
+    if isinstance(v, Mapping):
+        return "{}"
+    if isinstance(v, (list, tuple)):
+        return "[]"
+    return _scalar(v)
+
+
+def dump(data: Mapping[str, Any] | Sequence[Any]) -> str:
+    """Serialise a mapping (or sequence) of plain data as block-style YAML ending in a newline."""
+    out: list[str] = []
+    if isinstance(data, Mapping) and not data:
+        return "{}\n"
+    _emit(data, 0, out)
+    return "\n".join(out) + "\n"

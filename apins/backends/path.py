@@ -1,0 +1,369 @@
+"""PathBackend: the pins board layout (``<pin>/<version>/{data.txt, files}``) on any Store.
+
+One implementation serves the folder, S3 and (read-only) URL boards. A version exists only
+when its data.txt does: listings look for ``<pin>/<version>/data.txt`` keys, so a half-written
+version on an object store stays invisible. Remote files go through the transfer engine into
+the cache, verified against ``pin_hash`` before they are committed there.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from ..cache import Cache
+from ..errors import (
+    OfflineError,
+    PinNotFound,
+    ReadOnlyBoard,
+    TransferError,
+    VersionConflict,
+    VersionNotFound,
+)
+from ..hashing import file_xxh64, verify_pin_hash
+from ..meta import AnyMeta, Meta, dump_manifest, dump_meta, parse_meta
+from ..names import validate_pin_name
+from ..settings import TransferSettings
+from ..stores.base import LocalStore, ObjectNotFound, ProgressCallback, Store, join_key
+from ..versions import VersionInfo, sort_versions
+
+log = logging.getLogger("apins")
+
+MANIFEST = "_pins.yaml"
+DATA_TXT = "data.txt"
+
+
+class PathBackend:
+    """Pins laid out as folders/keys on a Store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        cache: Cache | None = None,
+        settings: TransferSettings | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.settings = settings or TransferSettings()
+        self.identity = store.identity
+        self.read_only = store.read_only
+        self.local = isinstance(store, LocalStore)
+        self._description = description
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._scratch: Path | None = None
+
+    def describe(self) -> str:
+        return self._description or repr(self.store)
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """Board-wide bound on requests in flight (created in the running loop)."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.settings.max_connections)
+        return self._limiter
+
+    # -- listing ---------------------------------------------------------------------------
+
+    async def _complete_versions(self, prefix: str) -> dict[str, set[str]]:
+        """pin → versions with data.txt, from one (paginated) listing under ``prefix``."""
+        found: dict[str, set[str]] = {}
+        for obj in await self.store.list(prefix):
+            parts = obj.key.split("/")
+            if len(parts) == 3 and parts[2] == DATA_TXT and parts[0] and parts[1]:
+                if parts[0].startswith(".") or parts[1].startswith("."):
+                    continue
+                found.setdefault(parts[0], set()).add(parts[1])
+        return found
+
+    async def list_pins(self) -> list[str]:
+        try:
+            found = await self._complete_versions("")
+        except TransferError as e:
+            pins = self.cache.cached_pins(self.identity) if self.cache else []
+            if not pins:
+                raise OfflineError(f"Cannot reach the board ({e}) and nothing is cached.") from e
+            _warn_offline(e)
+            return pins
+        return sorted(found)
+
+    async def list_versions(self, name: str) -> list[VersionInfo]:
+        validate_pin_name(name)
+        try:
+            found = await self._complete_versions(name + "/")
+        except TransferError as e:
+            cached = self.cache.cached_versions(self.identity, name) if self.cache else []
+            if not cached:
+                raise OfflineError(
+                    f"Cannot reach the board to list versions of {name!r} ({e}), and the cache "
+                    "holds none."
+                ) from e
+            _warn_offline(e)
+            return sort_versions([VersionInfo.from_name(v) for v in cached])
+        versions = found.get(name)
+        if not versions:
+            raise PinNotFound(f"Pin {name!r} does not exist on this board.")
+        return sort_versions([VersionInfo.from_name(v) for v in versions])
+
+    async def pin_exists(self, name: str) -> bool:
+        try:
+            await self.list_versions(name)
+        except PinNotFound:
+            return False
+        return True
+
+    async def latest_version(self, name: str) -> VersionInfo:
+        return (await self.list_versions(name))[-1]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read_meta(self, name: str, version: str) -> AnyMeta:
+        validate_pin_name(name)
+        key = join_key(name, version, DATA_TXT)
+        raw = await self._read_small(name, version, key)
+        meta = parse_meta(raw, name=name)
+        meta.version = version
+        meta.local = {"version": version}
+        if self.local:
+            assert isinstance(self.store, LocalStore)
+            meta.local["dir"] = str(self.store.local_path(join_key(name, version)))
+        return meta
+
+    async def _read_small(self, name: str, version: str, key: str) -> bytes:
+        if self.local:
+            assert isinstance(self.store, LocalStore)
+            path = self.store.local_path(key)
+            try:
+                return await anyio.Path(path).read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                raise VersionNotFound(
+                    f"Pin {name!r} has no version {version!r}."
+                ) from None
+        if self.cache is not None:
+            hit = self.cache.lookup(self.identity, name, version, DATA_TXT)
+            if hit is not None:
+                self.cache.touch(self.identity, name, version)
+                return await anyio.Path(hit).read_bytes()
+        try:
+            data = await self._get_bytes(key)
+        except ObjectNotFound:
+            raise VersionNotFound(f"Pin {name!r} has no version {version!r}.") from None
+        if self.cache is not None:
+            await anyio.to_thread.run_sync(
+                self.cache.put_bytes, self.identity, name, version, DATA_TXT, data
+            )
+        return data
+
+    async def _get_bytes(self, key: str) -> bytes:
+        from ..transfer.retry import with_retries
+
+        async def once() -> bytes:
+            async with self.limiter:
+                stream = await self.store.open_read(key)
+                try:
+                    chunks = [c async for c in stream.chunks(self.settings.chunk_size)]
+                finally:
+                    await stream.aclose()
+            return b"".join(chunks)
+
+        return await with_retries(once, settings=self.settings, what=f"reading {key}")
+
+    async def fetch_files(
+        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+    ) -> list[Path]:
+        files = meta.files
+        if self.local:
+            assert isinstance(self.store, LocalStore)
+            paths = [self.store.local_path(join_key(name, version, f)) for f in files]
+            missing = [str(p) for p in paths if not p.is_file()]
+            if missing:
+                raise VersionNotFound(
+                    f"Version {version!r} of pin {name!r} is missing files: {', '.join(missing)}"
+                )
+            hashes = await _hash_all(paths)
+            verify_pin_hash(name, meta.pin_hash, hashes)
+            return paths
+        return await self._fetch_remote(name, version, meta, files, progress)
+
+    async def _fetch_remote(
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        files: list[str],
+        progress: ProgressCallback | None,
+    ) -> list[Path]:
+        from ..transfer.download import download
+
+        cache = self.cache
+        cached = [cache.lookup(self.identity, name, version, f) if cache else None for f in files]
+        if all(p is not None for p in cached):
+            if cache:
+                cache.touch(self.identity, name, version)
+            return [p for p in cached if p is not None]
+        # download what is missing into temp files, verify, then commit
+        if cache is not None:
+            temps = [cache.temp_path(self.identity) for _ in files]
+        else:
+            scratch = self._scratch_dir()
+            temps = [scratch / f"{i}-{Path(f).name}" for i, f in enumerate(files)]
+        hashes: list[str] = [""] * len(files)
+
+        async def get(i: int) -> None:
+            key = join_key(name, version, files[i])
+            if cached[i] is not None:
+                hashes[i] = await anyio.to_thread.run_sync(file_xxh64, cached[i])
+                return
+            try:
+                result = await download(
+                    self.store,
+                    key,
+                    temps[i],
+                    settings=self.settings,
+                    progress=progress,
+                    limiter=self.limiter,
+                )
+            except ObjectNotFound:
+                raise VersionNotFound(
+                    f"Version {version!r} of pin {name!r} is missing its file {files[i]!r}."
+                ) from None
+            hashes[i] = result.xxh64
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for i in range(len(files)):
+                    tg.start_soon(get, i)
+            verify_pin_hash(name, meta.pin_hash, hashes)
+        except BaseException:
+            for i, t in enumerate(temps):
+                if cached[i] is None:
+                    t.unlink(missing_ok=True)
+            raise
+        if cache is None:
+            return [temps[i] if cached[i] is None else cached[i] for i in range(len(files))]  # type: ignore[misc]
+        out: list[Path] = []
+        for i, f in enumerate(files):
+            p = cached[i]
+            if p is None:
+                p = cache.commit(temps[i], self.identity, name, version, f)
+            out.append(p)
+        return out
+
+    def _scratch_dir(self) -> Path:
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="apins-nocache-"))
+        d = Path(tempfile.mkdtemp(dir=self._scratch))
+        return d
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyBoard(f"{self.describe()} is read-only.")
+
+    async def store_version(
+        self,
+        name: str,
+        meta: Meta,
+        files: Sequence[tuple[str, Path]],
+        *,
+        replace: VersionInfo | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> str:
+        from ..stores.folder import VersionExists
+
+        self._check_writable()
+        assert meta.version is not None
+        version = meta.version
+        prefix = join_key(name, version) + "/"
+        try:
+            await self.store.commit_version(
+                prefix, list(files), (DATA_TXT, dump_meta(meta)), progress=progress
+            )
+        except VersionExists:
+            existing = await self.read_meta(name, version)
+            if existing.pin_hash == meta.pin_hash:
+                log.info("Version %s of pin %r already exists with the same content.", version, name)
+                return version
+            raise VersionConflict(
+                f"Pin {name!r} already has a version named {version!r} with other content "
+                "(two writes in the same second). Write again."
+            ) from None
+        if replace is not None and replace.version != version:
+            log.info("Replacing version %r with %r of pin %r.", replace.version, version, name)
+            await self.delete_version(name, replace.version)
+        return version
+
+    async def delete_version(self, name: str, version: str) -> None:
+        self._check_writable()
+        validate_pin_name(name)
+        prefix = join_key(name, version) + "/"
+        delete_prefix = getattr(self.store, "delete_prefix", None)
+        if self.local and delete_prefix is not None:
+            await delete_prefix(prefix)
+            return
+        keys = [o.key for o in await self.store.list(prefix)]
+        if not keys:
+            raise VersionNotFound(f"Pin {name!r} has no version {version!r}.")
+        marker = join_key(prefix, DATA_TXT)
+        # data.txt first: the version disappears at once, then its files go
+        if marker in keys:
+            await self.store.delete_many([marker])
+        await self.store.delete_many([k for k in keys if k != marker])
+
+    async def delete_pin(self, name: str) -> None:
+        self._check_writable()
+        validate_pin_name(name)
+        delete_prefix = getattr(self.store, "delete_prefix", None)
+        if self.local and delete_prefix is not None:
+            await delete_prefix(name + "/")
+            return
+        keys = [o.key for o in await self.store.list(name + "/")]
+        markers = [k for k in keys if k.endswith("/" + DATA_TXT)]
+        await self.store.delete_many(markers)
+        await self.store.delete_many([k for k in keys if k not in set(markers)])
+
+    async def write_manifest(self) -> dict[str, list[str]]:
+        self._check_writable()
+        found = await self._complete_versions("")
+        manifest = {
+            pin: [f"{pin}/{v.version}/" for v in sort_versions([VersionInfo.from_name(x) for x in vs])]
+            for pin, vs in sorted(found.items())
+        }
+        await self.store.put_bytes(MANIFEST, dump_manifest(manifest))
+        return manifest
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+async def _hash_all(paths: Sequence[Path]) -> list[str]:
+    out = [""] * len(paths)
+
+    async def one(i: int) -> None:
+        out[i] = await anyio.to_thread.run_sync(file_xxh64, paths[i])
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(paths)):
+            tg.start_soon(one, i)
+    return out
+
+
+def _warn_offline(err: Any) -> None:
+    warnings.warn(
+        f"The board could not be reached ({err}); using what the cache holds (offline mode).",
+        RuntimeWarning,
+        stacklevel=3,
+    )

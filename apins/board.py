@@ -1,0 +1,495 @@
+"""Board: every pin verb, once, over any Backend (folder, S3, URL, Connect)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import anyio.to_thread
+
+from .backends.base import Backend
+from .errors import (
+    InvalidPinName,
+    PickleNotAllowed,
+    PinNotFound,
+    PinsError,
+    UnsupportedType,
+    VersionNotFound,
+)
+from .hashing import HashingWriter, check_requested_hash, file_xxh64, pin_hash
+from .meta import AnyMeta, Meta, MetaV0, format_created, parse_created
+from .names import validate_pin_name
+from .stores.base import LocalStore, ProgressCallback
+from .versions import VersionInfo, WriteAction, select_prune, version_name, write_action
+
+if TYPE_CHECKING:
+    from .formats import Output
+
+log = logging.getLogger("apins")
+
+Version = VersionInfo
+
+
+def _env_allow_pickle() -> bool:
+    raw = os.environ.get("PINS_ALLOW_PICKLE_READ")
+    if raw is None or raw.strip() == "":
+        return False
+    try:
+        return bool(int(raw))
+    except ValueError:
+        raise PinsError(
+            f"PINS_ALLOW_PICKLE_READ must be 0 or 1, not {raw!r}."
+        ) from None
+
+
+class Board:
+    """A board of pins. Create one with :func:`apins.board_folder`, :func:`apins.board_s3`, ...
+
+    Constructors do no I/O. Use ``async with`` (or ``await board.aclose()``) to release
+    connections and temporary files.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        versioned: bool = True,
+        allow_pickle_read: bool | None = None,
+        meta_concurrency: int = 16,
+        cleanup: Path | None = None,
+    ) -> None:
+        self._backend = backend
+        self.versioned = versioned
+        self.allow_pickle_read = allow_pickle_read
+        self._meta_concurrency = meta_concurrency
+        self._cleanup = cleanup
+
+    def __repr__(self) -> str:
+        return f"<apins.Board {self._backend.describe()}>"
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    def board_deparse(self) -> str:
+        """A constructor call that recreates this board (no secrets)."""
+        return self._backend.describe()
+
+    async def __aenter__(self) -> Board:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close connections and remove what this board created temporarily."""
+        await self._backend.aclose()
+        if self._cleanup is not None:
+            await anyio.to_thread.run_sync(shutil.rmtree, self._cleanup, True)
+
+    # -- listing ---------------------------------------------------------------------------
+
+    async def pin_exists(self, name: str) -> bool:
+        """True if the board has a pin called ``name`` with at least one complete version."""
+        return await self._backend.pin_exists(name)
+
+    async def pin_list(self) -> list[str]:
+        """Names of every pin on the board, sorted."""
+        return await self._backend.list_pins()
+
+    async def pin_versions(self, name: str, as_df: bool = False) -> Any:
+        """The complete versions of a pin, oldest first (a pandas DataFrame with ``as_df``)."""
+        versions = await self._backend.list_versions(name)
+        if not as_df:
+            return versions
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"created": v.created, "hash": v.hash, "version": v.version} for v in versions]
+        )
+
+    async def pin_meta(self, name: str, version: str | None = None) -> AnyMeta:
+        """The metadata (data.txt) of the latest version, or of ``version``."""
+        if version is None:
+            version = (await self._backend.latest_version(name)).version
+        return await self._backend.read_meta(name, version)
+
+    async def pin_search(self, search: str | None = None, as_df: bool = False) -> Any:
+        """Metadata of the pins whose name or title matches the regex ``search`` (all if None).
+
+        Metadata is fetched concurrently (bounded); a pin whose metadata cannot be read is
+        skipped with a warning in the log.
+        """
+        searcher = getattr(self._backend, "search_pins", None)
+        if searcher is not None:
+            metas: list[AnyMeta] = await searcher(search)
+        else:
+            names = await self.pin_list()
+            metas = await self._gather_meta(names)
+        if search is not None:
+            rx = re.compile(search)
+            metas = [m for m in metas if rx.search(m.name or "") or rx.search(m.title or "")]
+        if not as_df:
+            return metas
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "name": m.name,
+                    "type": m.types[0] if m.types else None,
+                    "title": m.title,
+                    "created": m.created_datetime,
+                    "file_size": m.total_size,
+                    "meta": m,
+                }
+                for m in metas
+            ]
+        )
+
+    async def _gather_meta(self, names: Sequence[str]) -> list[AnyMeta]:
+        out: list[AnyMeta | None] = [None] * len(names)
+        limit = anyio.Semaphore(self._meta_concurrency)
+
+        async def one(i: int) -> None:
+            async with limit:
+                try:
+                    out[i] = await self.pin_meta(names[i])
+                except PinsError as e:
+                    log.warning("Skipping pin %r in search: %s", names[i], e)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(len(names)):
+                tg.start_soon(one, i)
+        return [m for m in out if m is not None]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def pin_read(
+        self,
+        name: str,
+        version: str | None = None,
+        hash: str | None = None,
+        *,
+        output: Output | None = None,
+        type: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Read a pin's data: a pyarrow Table for table types (``output="pandas"``/``"polars"``
+        converts), plain Python data for json, the object for joblib/pickle (with consent).
+
+        ``hash`` must be a prefix of the version's hash (as in R pins); every file is checked
+        against the recorded hash in any case.
+        """
+        from .formats import get_format, read_v0
+
+        meta = await self.pin_meta(name, version)
+        types = meta.types
+        chosen = type or types[0]
+        if chosen not in types:
+            raise UnsupportedType(f"Pin {name!r} has no {chosen!r} file; it has {types}.")
+        if isinstance(meta, Meta) and chosen == "file":
+            raise UnsupportedType(
+                f"Pin {name!r} holds files (type 'file'); use pin_download() to get their paths."
+            )
+        fmt = get_format(chosen) if isinstance(meta, Meta) else None
+        if fmt is not None and fmt.pickle_based:
+            self._check_pickle(name, chosen)
+        paths = await self._backend.fetch_files(name, meta.version or "", meta, progress=progress)
+        if hash is not None:
+            check_requested_hash(name, hash, meta.pin_hash or "")
+        if isinstance(meta, MetaV0):
+            return await anyio.to_thread.run_sync(
+                lambda: read_v0(meta.type, paths, output=output)
+            )
+        assert fmt is not None
+        if len(types) > 1 or len(paths) > 1:
+            picked = [p for p in paths if p.suffix == f".{fmt.extension}"]
+            if not picked:
+                raise UnsupportedType(f"Pin {name!r} has no .{fmt.extension} file.")
+            paths = picked[:1]
+        return await anyio.to_thread.run_sync(lambda: fmt.read(paths, output=output))
+
+    def _check_pickle(self, name: str, ptype: str) -> None:
+        allowed = self.allow_pickle_read
+        if allowed is None:
+            allowed = _env_allow_pickle()
+        if not allowed:
+            raise PickleNotAllowed(
+                f"Pin {name!r} is a {ptype} pin. Reading it unpickles data, which can run "
+                "arbitrary code. If you trust whoever wrote this board, create the board with "
+                "allow_pickle_read=True or set PINS_ALLOW_PICKLE_READ=1."
+            )
+
+    async def pin_download(
+        self,
+        name: str,
+        version: str | None = None,
+        hash: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        """Local paths of the pin's files (the board files themselves on a folder board)."""
+        meta = await self.pin_meta(name, version)
+        paths = await self._backend.fetch_files(name, meta.version or "", meta, progress=progress)
+        if hash is not None:
+            check_requested_hash(name, hash, meta.pin_hash or "")
+        return [str(p) for p in paths]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _staging(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="apins-write-"))
+
+    async def pin_write(
+        self,
+        x: Any,
+        name: str | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        versioned: bool | None = None,
+        created: datetime | None = None,
+        *,
+        force_identical_write: bool = False,
+        tags: Sequence[str] | None = None,
+        urls: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Meta:
+        """Write ``x`` as a new version of pin ``name`` and return its metadata.
+
+        ``type``: csv, json, parquet, arrow, joblib or pickle (default: parquet for tables,
+        json for plain data). Identical content is not written again unless
+        ``force_identical_write``. ``versioned=None`` follows the board, or keeps versioning a
+        pin that already has several versions.
+        """
+        from .formats import default_title, get_format, is_table
+
+        if name is None:
+            raise InvalidPinName("pin_write needs a name= for the pin.")
+        validate_pin_name(name)
+        if type is None:
+            type = "parquet" if is_table(x) else "json"
+        fmt = get_format(type)
+        if not fmt.can_write:
+            raise UnsupportedType(f"apins cannot write pins of type {type!r}.")
+        filename = f"{name}.{fmt.extension}"
+        staging = self._staging()
+        try:
+            path = staging / filename
+
+            def serialise() -> tuple[str, int]:
+                with open(path, "wb") as raw:
+                    w = HashingWriter(raw)
+                    fmt.write(x, w)
+                    w.flush()
+                return w.hexdigest(), w.size
+
+            digest, size = await anyio.to_thread.run_sync(serialise)
+            if title is None:
+                title = await anyio.to_thread.run_sync(lambda: default_title(name, x, fmt.type))
+            meta = self._new_meta(
+                name, [filename], [size], [digest], fmt.type, title, description,
+                metadata, created, tags, urls,
+            )  # fmt: skip
+            return await self._commit(
+                name, meta, [(filename, path)], versioned, force_identical_write, progress
+            )
+        finally:
+            await anyio.to_thread.run_sync(shutil.rmtree, staging, True)
+
+    async def pin_upload(
+        self,
+        paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        versioned: bool | None = None,
+        created: datetime | None = None,
+        *,
+        force_identical_write: bool = False,
+        tags: Sequence[str] | None = None,
+        urls: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Meta:
+        """Pin one or several files as they are (type ``file``); read them with pin_download."""
+        items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        if not items:
+            raise PinsError("pin_upload needs at least one path.")
+        sources = [Path(p) for p in items]
+        for p in sources:
+            if not p.is_file():
+                raise PinsError(f"pin_upload: {str(p)!r} is not a file.")
+            if p.name == "data.txt":
+                raise PinsError("pin_upload cannot pin a file called data.txt (the metadata file).")
+        names = [p.name for p in sources]
+        if len(set(names)) != len(names):
+            raise PinsError(f"pin_upload: two files share a name: {names}")
+        if name is None:
+            if len(sources) != 1:
+                raise InvalidPinName("pin_upload of several files needs a name=.")
+            name = sources[0].name
+        validate_pin_name(name)
+        hashes = [await anyio.to_thread.run_sync(file_xxh64, p) for p in sources]
+        sizes = [p.stat().st_size for p in sources]
+        if title is None:
+            title = (
+                f"{name}: a pinned {sources[0].suffix or ''} file".replace("  ", " ")
+                if len(sources) == 1
+                else f"{name}: {len(sources)} pinned files"
+            )
+        meta = self._new_meta(
+            name, names, sizes, hashes, "file", title, description, metadata, created, tags, urls
+        )
+        return await self._commit(
+            name, meta, list(zip(names, sources)), versioned, force_identical_write, progress
+        )
+
+    def _new_meta(
+        self,
+        name: str,
+        files: list[str],
+        sizes: list[int],
+        hashes: list[str],
+        ptype: str,
+        title: str | None,
+        description: str | None,
+        metadata: Mapping[str, Any] | None,
+        created: datetime | None,
+        tags: Sequence[str] | None,
+        urls: Sequence[str] | None,
+    ) -> Meta:
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise PinsError("metadata= must be a mapping (dict) of plain values.")
+        when = created or datetime.now(timezone.utc).replace(microsecond=0)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        digest = pin_hash(hashes)
+        single = len(files) == 1
+        return Meta(
+            file=files[0] if single else files,
+            file_size=sizes[0] if single else sizes,
+            pin_hash=digest,
+            type=ptype,
+            title=title,
+            description=description,
+            tags=list(tags) if tags is not None else None,
+            urls=list(urls) if urls is not None else None,
+            created=format_created(when),
+            api_version=1,
+            user=dict(metadata or {}),
+            name=name,
+            version=None if created is None else version_name(when, digest),
+        )
+
+    async def _commit(
+        self,
+        name: str,
+        meta: Meta,
+        files: list[tuple[str, Path]],
+        versioned: bool | None,
+        force_identical_write: bool,
+        progress: ProgressCallback | None,
+    ) -> Meta:
+        try:
+            existing = await self._backend.list_versions(name)
+        except PinNotFound:
+            existing = []
+        if existing and not force_identical_write:
+            try:
+                latest = await self._backend.read_meta(name, existing[-1].version)
+            except PinsError:
+                latest = None
+            if latest is not None and latest.pin_hash == meta.pin_hash:
+                log.info('The hash of pin "%s" has not changed; not storing a new version.', name)
+                assert isinstance(latest, Meta)
+                return latest
+        if meta.version is None:
+            meta.version = self._next_version_name(meta, existing)
+        action = write_action(versioned, self.versioned, len(existing))
+        replace = existing[0] if action is WriteAction.REPLACE else None
+        log.info("Writing pin %r, version %s", name, meta.version)
+        meta.version = await self._backend.store_version(
+            name, meta, files, replace=replace, progress=progress
+        )
+        meta.local = {"version": meta.version}
+        return meta
+
+    @staticmethod
+    def _next_version_name(meta: Meta, existing: Sequence[VersionInfo]) -> str:
+        """Name the new version so that it sorts after every existing one.
+
+        Version names carry second-precision times; a second write within the same second
+        (or after a clock step back) is dated one second after the newest version, so that
+        "latest" by name is always the last write.
+        """
+        assert meta.created is not None and meta.pin_hash is not None
+        when = parse_created(meta.created)
+        dated = [v.created for v in existing if v.created is not None]
+        if dated and max(dated) >= when:
+            when = max(dated) + timedelta(seconds=1)
+            meta.created = format_created(when)
+        return version_name(when, meta.pin_hash)
+
+    # -- deleting --------------------------------------------------------------------------
+
+    async def pin_version_delete(self, name: str, version: str) -> None:
+        """Delete one version of a pin."""
+        await self._backend.delete_version(name, version)
+
+    async def pin_versions_prune(
+        self, name: str, n: int | None = None, days: float | None = None
+    ) -> list[VersionInfo]:
+        """Delete old versions, keeping the ``n`` newest or those younger than ``days``.
+
+        The newest version is never deleted. Returns the versions deleted.
+        """
+        versions = await self._backend.list_versions(name)
+        doomed = select_prune(versions, n=n, days=days)
+        for v in doomed:
+            await self._backend.delete_version(name, v.version)
+        if doomed:
+            log.info("Deleted versions of %r: %s", name, ", ".join(v.version for v in doomed))
+        return doomed
+
+    async def pin_delete(self, names: str | Sequence[str]) -> None:
+        """Delete whole pins (every version). Raises PinNotFound for a missing pin first."""
+        todo = [names] if isinstance(names, str) else list(names)
+        for n in todo:
+            if not await self._backend.pin_exists(n):
+                raise PinNotFound(f"Cannot delete pin {n!r}: it does not exist.")
+        for n in todo:
+            await self._backend.delete_pin(n)
+
+    # -- board level -----------------------------------------------------------------------
+
+    async def write_board_manifest(self) -> dict[str, list[str]]:
+        """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
+        return await self._backend.write_manifest()
+
+
+def local_dir(board: Board) -> Path | None:
+    """The folder of a folder board, else None."""
+    store = getattr(board.backend, "store", None)
+    if isinstance(store, LocalStore):
+        return Path(getattr(store, "root", ""))
+    return None
+
+
+__all__ = ["Board", "Version", "VersionNotFound"]

@@ -1,0 +1,265 @@
+"""The local cache shared by every remote board.
+
+Layout: ``<root>/<scheme>-<16 hex of sha256(board identity)>/<pin>/<version>/<file>``.
+Version files are immutable, so an entry, once present, is served forever without asking
+the store. Every entry is written by temp file + rename in the same folder tree, so
+concurrent processes never see a torn file. ``data.txt`` mtime records the last use
+(for pruning by age and size). Mutable resources (a URL board's manifest) are kept with
+their HTTP validators under ``<board dir>/.validated/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_TMP = ".tmp"
+_VALIDATED = ".validated"
+
+
+def default_cache_root() -> Path:
+    """``$PINS_CACHE_DIR``, else the platform's user cache folder for apins."""
+    env = os.environ.get("PINS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("apins"))
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A cached copy of a mutable resource and the validators to revalidate it."""
+
+    path: Path
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    removed: list[Path]
+    freed_bytes: int
+
+
+def _safe_part(s: str) -> str:
+    if not s or s in (".", "..") or "/" in s or "\\" in s or "\x00" in s:
+        raise ValueError(f"unsafe cache path component: {s!r}")
+    return s
+
+
+class Cache:
+    """Immutable version files by (board identity, pin, version), plus validated URLs."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_cache_root()
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.root)!r})"
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def board_dir(self, identity: str) -> Path:
+        scheme = identity.split(":", 1)[0].lower() if ":" in identity else "board"
+        scheme = "".join(c for c in scheme if c.isalnum()) or "board"
+        digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+        return self.root / f"{scheme}-{digest}"
+
+    def version_dir(self, identity: str, pin: str, version: str) -> Path:
+        return self.board_dir(identity) / _safe_part(pin) / _safe_part(version)
+
+    def file_path(self, identity: str, pin: str, version: str, filename: str) -> Path:
+        parts = [p for p in filename.split("/") if p]
+        for p in parts:
+            _safe_part(p)
+        return self.version_dir(identity, pin, version).joinpath(*parts)
+
+    # -- immutable entries -----------------------------------------------------------------
+
+    def lookup(self, identity: str, pin: str, version: str, filename: str) -> Path | None:
+        """The cached file, or None. Only complete files exist under their final name."""
+        path = self.file_path(identity, pin, version, filename)
+        return path if path.is_file() else None
+
+    def touch(self, identity: str, pin: str, version: str) -> None:
+        """Record a use of this version (data.txt mtime), for pruning."""
+        marker = self.file_path(identity, pin, version, "data.txt")
+        try:
+            os.utime(marker)
+        except OSError:
+            pass
+
+    def temp_path(self, identity: str) -> Path:
+        """A fresh temp file name in this board's cache dir (same file system as entries)."""
+        tmp = self.board_dir(identity) / _TMP
+        tmp.mkdir(parents=True, exist_ok=True)
+        return tmp / uuid.uuid4().hex
+
+    def commit(self, tmp: Path, identity: str, pin: str, version: str, filename: str) -> Path:
+        """Move a verified temp file into place (atomic rename) and make it read-only."""
+        dest = self.file_path(identity, pin, version, filename)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(tmp, 0o444)
+        except OSError:
+            pass
+        os.replace(tmp, dest)
+        return dest
+
+    def put_bytes(self, identity: str, pin: str, version: str, filename: str, data: bytes) -> Path:
+        tmp = self.temp_path(identity)
+        tmp.write_bytes(data)
+        return self.commit(tmp, identity, pin, version, filename)
+
+    def cached_versions(self, identity: str, pin: str) -> list[str]:
+        """Versions of ``pin`` whose data.txt is cached (for offline reads), sorted by name."""
+        pin_dir = self.board_dir(identity) / _safe_part(pin)
+        try:
+            return sorted(
+                e.name
+                for e in os.scandir(pin_dir)
+                if e.is_dir() and not e.name.startswith(".") and (Path(e.path) / "data.txt").is_file()
+            )
+        except FileNotFoundError:
+            return []
+
+    def cached_pins(self, identity: str) -> list[str]:
+        board = self.board_dir(identity)
+        try:
+            return sorted(
+                e.name
+                for e in os.scandir(board)
+                if e.is_dir() and not e.name.startswith(".") and self.cached_versions(identity, e.name)
+            )
+        except FileNotFoundError:
+            return []
+
+    # -- validated (mutable) resources -----------------------------------------------------
+
+    def _validated_paths(self, identity: str, url: str) -> tuple[Path, Path]:
+        d = self.board_dir(identity) / _VALIDATED
+        h = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        return d / h, d / f"{h}.json"
+
+    def get_validated(self, identity: str, url: str) -> Validated | None:
+        body, side = self._validated_paths(identity, url)
+        try:
+            info = json.loads(side.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not body.is_file() or info.get("url") != url:
+            return None
+        return Validated(body, info.get("etag"), info.get("last_modified"), info.get("fetched_at", 0.0))
+
+    def put_validated(
+        self, identity: str, url: str, data: bytes, etag: str | None, last_modified: str | None
+    ) -> Validated:
+        body, side = self._validated_paths(identity, url)
+        body.parent.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        tmp = body.with_name(f"{body.name}.{uuid.uuid4().hex}{_TMP}")
+        tmp.write_bytes(data)
+        os.replace(tmp, body)
+        meta = {"url": url, "etag": etag, "last_modified": last_modified, "fetched_at": now}
+        tmp_side = side.with_name(f"{side.name}.{uuid.uuid4().hex}{_TMP}")
+        tmp_side.write_text(json.dumps(meta), "utf-8")
+        os.replace(tmp_side, side)
+        return Validated(body, etag, last_modified, now)
+
+    def refresh_validated(self, identity: str, url: str) -> None:
+        """Mark a validated entry as just confirmed (a 304 answer)."""
+        _, side = self._validated_paths(identity, url)
+        try:
+            info = json.loads(side.read_text("utf-8"))
+            info["fetched_at"] = time.time()
+            tmp_side = side.with_name(f"{side.name}.{uuid.uuid4().hex}{_TMP}")
+            tmp_side.write_text(json.dumps(info), "utf-8")
+            os.replace(tmp_side, side)
+        except (OSError, ValueError):
+            pass
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def _versions(self) -> Iterator[tuple[Path, float, int]]:
+        """(version dir, last use, size) for every cached version."""
+        if not self.root.is_dir():
+            return
+        for board in self.root.iterdir():
+            if not board.is_dir() or board.name.startswith("."):
+                continue
+            for pin in board.iterdir():
+                if not pin.is_dir() or pin.name.startswith("."):
+                    continue
+                for ver in pin.iterdir():
+                    if not ver.is_dir() or ver.name.startswith("."):
+                        continue
+                    size = sum(f.stat().st_size for f in ver.rglob("*") if f.is_file())
+                    marker = ver / "data.txt"
+                    used = marker.stat().st_mtime if marker.exists() else ver.stat().st_mtime
+                    yield ver, used, size
+
+    def info(self) -> dict[str, int]:
+        """Bytes held per board directory."""
+        out: dict[str, int] = {}
+        if not self.root.is_dir():
+            return out
+        for board in self.root.iterdir():
+            if board.is_dir():
+                out[board.name] = sum(f.stat().st_size for f in board.rglob("*") if f.is_file())
+        return out
+
+    def prune(self, *, days: float | None = None, max_bytes: int | None = None) -> PruneResult:
+        """Remove versions unused for ``days`` days, then least recently used ones until the
+        cache holds at most ``max_bytes``."""
+        entries = sorted(self._versions(), key=lambda e: e[1])
+        removed: list[Path] = []
+        freed = 0
+        keep: list[tuple[Path, float, int]] = []
+        cutoff = time.time() - days * 86400 if days is not None else None
+        for ver, used, size in entries:
+            if cutoff is not None and used < cutoff:
+                _remove_dir(ver)
+                removed.append(ver)
+                freed += size
+            else:
+                keep.append((ver, used, size))
+        if max_bytes is not None:
+            total = sum(e[2] for e in keep)
+            for ver, _, size in keep:
+                if total <= max_bytes:
+                    break
+                _remove_dir(ver)
+                removed.append(ver)
+                freed += size
+                total -= size
+        # temp files older than a day are debris of crashed downloads
+        for tmpdir in self.root.glob(f"*/{_TMP}"):
+            for f in tmpdir.iterdir():
+                try:
+                    if time.time() - f.stat().st_mtime > 86400:
+                        f.unlink()
+                except OSError:
+                    pass
+        return PruneResult(removed, freed)
+
+
+def _remove_dir(path: Path) -> None:
+    aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.del")
+    try:
+        os.rename(path, aside)
+    except OSError:
+        return
+    for f in aside.rglob("*"):
+        try:
+            os.chmod(f, 0o644 if f.is_file() else 0o755)
+        except OSError:
+            pass
+    shutil.rmtree(aside, ignore_errors=True)

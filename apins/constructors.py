@@ -1,0 +1,125 @@
+"""Board constructors. None of them does I/O: connections open on first use."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .backends.path import PathBackend
+from .board import Board
+from .cache import Cache
+from .settings import TransferSettings
+from .stores.folder import FolderStore
+
+
+def _deparse(fn: str, first: str, allow_pickle_read: bool | None, **extra: Any) -> str:
+    args = [repr(first)]
+    for k, v in extra.items():
+        if v is not None:
+            args.append(f"{k}={v!r}")
+    if allow_pickle_read is not None:
+        args.append(f"allow_pickle_read={allow_pickle_read!r}")
+    return f"{fn}({', '.join(args)})"
+
+
+def board_folder(
+    path: str | os.PathLike[str],
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+) -> Board:
+    """A board in a local (or network-mounted) folder, created on first write."""
+    store = FolderStore(path)
+    desc = _deparse("board_folder", str(path), allow_pickle_read)
+    return Board(
+        PathBackend(store, description=desc),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+    )
+
+
+def board_local(versioned: bool = True, allow_pickle_read: bool | None = None) -> Board:
+    """The user's local board: ``$PINS_DATA_DIR``, else the same folder pins-python uses."""
+    env = os.environ.get("PINS_DATA_DIR")
+    if env:
+        root = Path(env)
+    else:
+        import platformdirs
+
+        root = Path(platformdirs.user_data_dir("pins-py"))
+    return board_folder(root, versioned=versioned, allow_pickle_read=allow_pickle_read)
+
+
+def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) -> Board:
+    """A board in a new temporary folder, removed when the board is closed."""
+    root = Path(tempfile.gettempdir()) / f"apins-board-{uuid.uuid4().hex}"
+    store = FolderStore(root)
+    return Board(
+        PathBackend(store, description=_deparse("board_temp", str(root), allow_pickle_read)),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        cleanup=root,
+    )
+
+
+def _cache_for(cache: Cache | str | os.PathLike[str] | bool | None) -> Cache | None:
+    if cache is False:
+        return None
+    if cache is None or cache is True:
+        return Cache()
+    if isinstance(cache, Cache):
+        return cache
+    return Cache(cache)
+
+
+def board_s3(
+    path: str,
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    session_token: str | None = None,
+    anonymous: bool = False,
+    cache: Cache | str | os.PathLike[str] | bool | None = None,
+    settings: TransferSettings | None = None,
+) -> Board:
+    """A board in an S3 (or S3-compatible) bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
+
+    Credentials come from the usual AWS chain (environment, profile, instance role) unless
+    given; ``anonymous=True`` reads public buckets unsigned. ``cache=False`` disables the
+    local cache; by default it lives in ``$PINS_CACHE_DIR`` or the platform cache folder.
+    """
+    from .stores.s3 import S3Store
+
+    bucket, _, prefix = path.strip("/").partition("/")
+    settings = settings or TransferSettings()
+    store = S3Store(
+        bucket,
+        prefix,
+        endpoint_url=endpoint_url,
+        region=region,
+        profile=profile,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
+        anonymous=anonymous,
+        settings=settings,
+    )
+    desc = _deparse(
+        "board_s3", path, allow_pickle_read, endpoint_url=endpoint_url, region=region,
+        profile=profile,
+    )  # fmt: skip
+    return Board(
+        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        meta_concurrency=settings.meta_concurrency,
+    )
+
+

@@ -1,0 +1,33 @@
+"""Transfer limits and timeouts, with sane defaults; every board takes a TransferSettings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """How bytes move. Memory in flight is bounded by ``max_concurrency * part_size``."""
+
+    #: files at least this large download as concurrent byte ranges
+    range_threshold: int = 32 * MiB
+    #: files at least this large upload as multipart
+    multipart_threshold: int = 32 * MiB
+    #: size of one range / multipart part (S3 needs >= 5 MiB except the last part)
+    part_size: int = 16 * MiB
+    #: parts in flight for one file
+    max_concurrency: int = 8
+    #: requests in flight for one board (connection pool size)
+    max_connections: int = 16
+    #: chunk size when streaming a body
+    chunk_size: int = 1 * MiB
+    #: retries after the first attempt, with exponential backoff and full jitter
+    retries: int = 5
+    backoff_base: float = 0.25
+    backoff_max: float = 10.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    #: concurrent metadata requests (pin_search, listing versions of many pins)
+    meta_concurrency: int = 16

@@ -1,0 +1,1 @@
+"""Stores: the byte-moving drivers under every path-based board."""

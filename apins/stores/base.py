@@ -1,0 +1,188 @@
+"""The Store protocol: the small byte-moving seam every board driver implements.
+
+A Store addresses objects by *key*: a '/'-separated path relative to the board root
+(``"mtcars/20240101T000000Z-abcde/data.txt"``). It knows nothing about pins; the pin
+logic lives once, in :mod:`apins.backends.path`, on top of any Store.
+
+Required: ``identity``, ``read_only``, ``list``, ``list_dirs``, ``head``, ``open_read``,
+``put_bytes``, ``put_file``, ``delete_many``, ``commit_version``, ``aclose``.
+Optional capabilities are separate protocols (:class:`LocalStore`, :class:`MultipartStore`,
+:class:`CopyStore`) checked with ``isinstance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ..errors import PinsError, TransferError
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a store says about one object."""
+
+    key: str
+    size: int
+    etag: str | None = None
+    last_modified: datetime | None = None
+
+
+class ObjectNotFound(PinsError, FileNotFoundError):
+    """No object at that key (HTTP 404, NoSuchKey, missing file)."""
+
+
+class NotModified(PinsError):
+    """A conditional read found the object unchanged (HTTP 304)."""
+
+    def __init__(self, key: str, etag: str | None = None) -> None:
+        super().__init__(f"{key} not modified")
+        self.key = key
+        self.etag = etag
+
+
+class PreconditionFailed(TransferError):
+    """An If-Match / If-Range condition failed: the object changed (HTTP 412)."""
+
+
+class RangeNotSatisfiable(TransferError):
+    """The requested byte range lies outside the object (HTTP 416)."""
+
+
+@runtime_checkable
+class ReadStream(Protocol):
+    """An open (possibly ranged) read. ``info.size`` is the size of the *whole* object."""
+
+    info: ObjectInfo
+    #: first byte offset of the body; the body ends at ``start + length``
+    start: int
+    length: int
+    #: True when the server honoured the requested range (206), False when it sent the whole body
+    ranged: bool
+
+    def chunks(self, chunk_size: int = ...) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of about ``chunk_size`` bytes."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Bytes moved so far for one transfer. ``total`` is None when unknown."""
+
+    key: str
+    done: int
+    total: int | None
+    direction: str  # "download" | "upload"
+    finished: bool = False
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Move bytes to and from one board root."""
+
+    #: stable, secret-free identity of the board root (used to key the cache)
+    identity: str
+    read_only: bool
+
+    async def list(self, prefix: str) -> list[ObjectInfo]:
+        """Every object whose key starts with ``prefix`` (all pages), any depth."""
+        ...
+
+    async def list_dirs(self, prefix: str) -> list[str]:
+        """Names of the immediate 'directories' under ``prefix`` (which ends in '/' or is '')."""
+        ...
+
+    async def head(self, key: str) -> ObjectInfo:
+        """Size and ETag of one object; raises ObjectNotFound."""
+        ...
+
+    async def open_read(
+        self,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> ReadStream:
+        """Open ``key`` for reading bytes ``[start, end)`` (end exclusive, None = to the end).
+
+        Raises ObjectNotFound, NotModified (if_none_match matched), PreconditionFailed
+        (if_match did not), RangeNotSatisfiable.
+        """
+        ...
+
+    async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        """Write a small object in one request."""
+        ...
+
+    async def put_file(
+        self, key: str, path: Path, *, progress: ProgressCallback | None = None
+    ) -> ObjectInfo:
+        """Stream a local file to ``key`` (multipart above the store's threshold)."""
+        ...
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete these keys; missing keys are not an error."""
+        ...
+
+    async def commit_version(
+        self,
+        prefix: str,
+        files: Sequence[tuple[str, Path]],
+        marker: tuple[str, bytes],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Publish a version folder so that it appears complete or not at all.
+
+        ``files`` are (name, local path) pairs stored at ``prefix + name``; ``marker`` is the
+        (name, content) of data.txt, written last: it is what makes the version visible.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class LocalStore(Protocol):
+    """A store whose objects are local files (the folder board): no download, no cache."""
+
+    def local_path(self, key: str) -> Path: ...
+
+
+@runtime_checkable
+class MultipartStore(Protocol):
+    """Multipart upload primitives, driven by :mod:`apins.transfer.upload`."""
+
+    async def create_multipart(self, key: str) -> str: ...
+
+    async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str: ...
+
+    async def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectInfo: ...
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None: ...
+
+
+@runtime_checkable
+class CopyStore(Protocol):
+    """Server-side copy inside one store (or between stores on one endpoint)."""
+
+    async def copy_from(self, source: Store, source_key: str, key: str) -> ObjectInfo | None:
+        """Copy without moving bytes through the client; return None if not possible here."""
+        ...
+
+
+def join_key(*parts: str) -> str:
+    """Join key parts with single slashes, dropping empty parts."""
+    return "/".join(p.strip("/") for p in parts if p and p.strip("/"))

@@ -1,0 +1,226 @@
+"""The sync facade: the same boards and verbs for scripts and notebooks, no ``await``.
+
+    from apins import sync as pins
+    board = pins.board_folder("my-board")
+    board.pin_write(df, "sales", type="parquet")
+    df = board.pin_read("sales", output="pandas")
+
+Every call runs the async implementation on one shared background event loop, so it works
+inside Jupyter (where a loop is already running), in plain scripts and from many threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from . import _portal
+from .board import Board
+
+if TYPE_CHECKING:
+    from .formats import Output
+    from .meta import AnyMeta, Meta
+    from .stores.base import ProgressCallback
+    from .versions import VersionInfo
+
+
+def _doc(method: Any) -> Any:
+    """Copy the async twin's docstring onto the sync method."""
+
+    def deco(fn: Any) -> Any:
+        fn.__doc__ = getattr(Board, method.__name__).__doc__
+        return fn
+
+    return deco(method)
+
+
+class SyncBoard:
+    """A :class:`apins.Board` whose verbs block instead of returning coroutines."""
+
+    def __init__(self, board: Board) -> None:
+        self._board = board
+        _portal.register(board)
+
+    @property
+    def board(self) -> Board:
+        """The async board underneath (use it from async code)."""
+        return self._board
+
+    def __repr__(self) -> str:
+        return repr(self._board).replace("<apins.Board", "<apins.sync.Board", 1)
+
+    def __enter__(self) -> SyncBoard:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release connections and temporary files (the sync twin of ``aclose``)."""
+        _portal.call(self._board.aclose)
+
+    def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return _portal.call(functools.partial(getattr(self._board, name), *args, **kwargs))
+
+    @property
+    def versioned(self) -> bool:
+        return self._board.versioned
+
+    @property
+    def allow_pickle_read(self) -> bool | None:
+        return self._board.allow_pickle_read
+
+    def board_deparse(self) -> str:
+        return self._board.board_deparse()
+
+    @_doc
+    def aclose(self) -> None:
+        self.close()
+
+    @_doc
+    def pin_exists(self, name: str) -> bool:
+        return bool(self._run("pin_exists", name))
+
+    @_doc
+    def pin_list(self) -> list[str]:
+        return list(self._run("pin_list"))
+
+    @_doc
+    def pin_versions(self, name: str, as_df: bool = False) -> Any:
+        return self._run("pin_versions", name, as_df)
+
+    @_doc
+    def pin_meta(self, name: str, version: str | None = None) -> AnyMeta:
+        return self._run("pin_meta", name, version)  # type: ignore[no-any-return]
+
+    @_doc
+    def pin_search(self, search: str | None = None, as_df: bool = False) -> Any:
+        return self._run("pin_search", search, as_df)
+
+    @_doc
+    def pin_read(
+        self,
+        name: str,
+        version: str | None = None,
+        hash: str | None = None,
+        *,
+        output: Output | None = None,
+        type: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        return self._run(
+            "pin_read", name, version, hash, output=output, type=type, progress=progress
+        )
+
+    @_doc
+    def pin_download(
+        self,
+        name: str,
+        version: str | None = None,
+        hash: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        return list(self._run("pin_download", name, version, hash, progress=progress))
+
+    @_doc
+    def pin_write(
+        self,
+        x: Any,
+        name: str | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        versioned: bool | None = None,
+        created: datetime | None = None,
+        *,
+        force_identical_write: bool = False,
+        tags: Sequence[str] | None = None,
+        urls: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Meta:
+        return self._run(  # type: ignore[no-any-return]
+            "pin_write", x, name, type, title, description, metadata, versioned, created,
+            force_identical_write=force_identical_write, tags=tags, urls=urls, progress=progress,
+        )  # fmt: skip
+
+    @_doc
+    def pin_upload(
+        self,
+        paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        versioned: bool | None = None,
+        created: datetime | None = None,
+        *,
+        force_identical_write: bool = False,
+        tags: Sequence[str] | None = None,
+        urls: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Meta:
+        return self._run(  # type: ignore[no-any-return]
+            "pin_upload", paths, name, title, description, metadata, versioned, created,
+            force_identical_write=force_identical_write, tags=tags, urls=urls, progress=progress,
+        )  # fmt: skip
+
+    @_doc
+    def pin_version_delete(self, name: str, version: str) -> None:
+        self._run("pin_version_delete", name, version)
+
+    @_doc
+    def pin_versions_prune(
+        self, name: str, n: int | None = None, days: float | None = None
+    ) -> list[VersionInfo]:
+        return list(self._run("pin_versions_prune", name, n, days))
+
+    @_doc
+    def pin_delete(self, names: str | Sequence[str]) -> None:
+        self._run("pin_delete", names)
+
+    @_doc
+    def write_board_manifest(self) -> dict[str, list[str]]:
+        return dict(self._run("write_board_manifest"))
+
+
+
+
+def board_folder(
+    path: str | os.PathLike[str], versioned: bool = True, allow_pickle_read: bool | None = None
+) -> SyncBoard:
+    """A folder board with blocking verbs (see :func:`apins.board_folder`)."""
+    from .constructors import board_folder as make
+
+    return SyncBoard(make(path, versioned, allow_pickle_read))
+
+
+def board_local(versioned: bool = True, allow_pickle_read: bool | None = None) -> SyncBoard:
+    """The local board with blocking verbs (see :func:`apins.board_local`)."""
+    from .constructors import board_local as make
+
+    return SyncBoard(make(versioned, allow_pickle_read))
+
+
+def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) -> SyncBoard:
+    """A temporary board with blocking verbs (see :func:`apins.board_temp`)."""
+    from .constructors import board_temp as make
+
+    return SyncBoard(make(versioned, allow_pickle_read))
+
+
+def board_s3(path: str, versioned: bool = True, allow_pickle_read: bool | None = None, **kwargs: Any) -> SyncBoard:
+    """An S3 board with blocking verbs (see :func:`apins.board_s3` for every option)."""
+    from .constructors import board_s3 as make
+
+    return SyncBoard(make(path, versioned, allow_pickle_read, **kwargs))
