@@ -278,14 +278,18 @@ class Board:
         ``force_identical_write``. ``versioned=None`` follows the board, or keeps versioning a
         pin that already has several versions.
         """
-        from .formats import default_title, get_format, is_table
+        from .formats import default_title, get_format, is_table, to_arrow_table
 
         if name is None:
             raise InvalidPinName("pin_write needs a name= for the pin.")
         validate_pin_name(name)
+        table_input = is_table(x)
         if type is None:
-            type = "parquet" if is_table(x) else "json"
+            type = "parquet" if table_input else "json"
         fmt = get_format(type)
+        if table_input and not fmt.pickle_based:
+            # once: an Arrow stream may be single-use, and title and writer both need it
+            x = await anyio.to_thread.run_sync(to_arrow_table, x)
         if not fmt.can_write:
             raise UnsupportedType(f"apins cannot write pins of type {type!r}.")
         filename = f"{name}.{fmt.extension}"
