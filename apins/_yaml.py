@@ -37,12 +37,12 @@ def load(data: bytes | str, *, what: str = "YAML") -> Any:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_YAML_BYTES:
         raise InvalidMetadata(f"{what} is {len(raw)} bytes; refusing to parse more than 4 MiB.")
-    text = raw.decode("utf-8-sig", errors="strict") if b"*" not in raw else None
     try:
-        if text is not None:
+        text = raw.decode("utf-8-sig", errors="strict")
+        if "*" not in text:
             # no '*' means no alias can appear: the fast C loader is safe here
             return yaml.load(text, Loader=_Base)
-        return yaml.load(raw.decode("utf-8-sig"), Loader=_PyNoAlias)
+        return yaml.load(text, Loader=_PyNoAlias)
     except UnicodeDecodeError as e:
         raise InvalidMetadata(f"{what} is not valid UTF-8: {e}") from None
     except yaml.YAMLError as e:
