@@ -220,8 +220,9 @@ class PathBackend:
 
         async def get(i: int) -> None:
             key = join_key(name, version, files[i])
-            if cached[i] is not None:
-                hashes[i] = await anyio.to_thread.run_sync(file_xxh64, cached[i])
+            hit = cached[i]
+            if hit is not None:
+                hashes[i] = await anyio.to_thread.run_sync(file_xxh64, hit)
                 return
             try:
                 result = await download(

@@ -12,6 +12,7 @@ Optional capabilities are separate protocols (:class:`LocalStore`, :class:`Multi
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,11 +93,11 @@ class Store(Protocol):
     identity: str
     read_only: bool
 
-    async def list(self, prefix: str) -> list[ObjectInfo]:
+    async def list(self, prefix: str) -> builtins.list[ObjectInfo]:
         """Every object whose key starts with ``prefix`` (all pages), any depth."""
         ...
 
-    async def list_dirs(self, prefix: str) -> list[str]:
+    async def list_dirs(self, prefix: str) -> builtins.list[str]:
         """Names of the immediate 'directories' under ``prefix`` (which ends in '/' or is '')."""
         ...
 

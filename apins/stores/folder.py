@@ -8,6 +8,7 @@ listings ignore.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import shutil
@@ -82,13 +83,13 @@ class FolderStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def list(self, prefix: str) -> list[ObjectInfo]:
+    async def list(self, prefix: str) -> builtins.list[ObjectInfo]:
         return await anyio.to_thread.run_sync(self._list, prefix)
 
-    def _list(self, prefix: str) -> list[ObjectInfo]:
+    def _list(self, prefix: str) -> builtins.list[ObjectInfo]:
         base_key = prefix.rstrip("/")
         base = self.local_path(base_key) if base_key else self.root
-        out: list[ObjectInfo] = []
+        out: builtins.list[ObjectInfo] = []
         if not base.is_dir():
             return out
         for dirpath, dirnames, filenames in os.walk(base):
@@ -105,10 +106,10 @@ class FolderStore:
                 out.append(ObjectInfo(key, st.st_size, _etag(st), _mtime(st)))
         return out
 
-    async def list_dirs(self, prefix: str) -> list[str]:
+    async def list_dirs(self, prefix: str) -> builtins.list[str]:
         return await anyio.to_thread.run_sync(self._list_dirs, prefix)
 
-    def _list_dirs(self, prefix: str) -> list[str]:
+    def _list_dirs(self, prefix: str) -> builtins.list[str]:
         base = self.local_path(prefix) if prefix.strip("/") else self.root
         try:
             with os.scandir(base) as it:
