@@ -40,6 +40,10 @@ class Backend(Protocol):
         """data.txt of one version; raises VersionNotFound."""
         ...
 
+    async def read_meta_raw(self, name: str, version: str) -> bytes:
+        """The exact bytes of one version's data.txt; raises VersionNotFound."""
+        ...
+
     async def fetch_files(
         self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
     ) -> list[Path]:
@@ -54,10 +58,12 @@ class Backend(Protocol):
         *,
         replace: VersionInfo | None = None,
         progress: ProgressCallback | None = None,
+        raw_meta: bytes | None = None,
     ) -> str:
         """Publish a new version (files, then data.txt); return its version name.
 
         ``replace`` is the only previous version, removed once the new one is visible.
+        ``raw_meta``, when given, is written as data.txt byte for byte (mirroring).
         """
         ...
 

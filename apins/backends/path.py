@@ -126,10 +126,13 @@ class PathBackend:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def read_meta(self, name: str, version: str) -> AnyMeta:
+    async def read_meta_raw(self, name: str, version: str) -> bytes:
+        """The exact bytes of a version's data.txt (cached like its files)."""
         validate_pin_name(name)
-        key = join_key(name, version, DATA_TXT)
-        raw = await self._read_small(name, version, key)
+        return await self._read_small(name, version, join_key(name, version, DATA_TXT))
+
+    async def read_meta(self, name: str, version: str) -> AnyMeta:
+        raw = await self.read_meta_raw(name, version)
         meta = parse_meta(raw, name=name)
         meta.version = version
         meta.local = {"version": version}
@@ -279,6 +282,7 @@ class PathBackend:
         *,
         replace: VersionInfo | None = None,
         progress: ProgressCallback | None = None,
+        raw_meta: bytes | None = None,
     ) -> str:
         from ..stores.folder import VersionExists
 
@@ -286,10 +290,9 @@ class PathBackend:
         assert meta.version is not None
         version = meta.version
         prefix = join_key(name, version) + "/"
+        marker = raw_meta if raw_meta is not None else dump_meta(meta)
         try:
-            await self.store.commit_version(
-                prefix, list(files), (DATA_TXT, dump_meta(meta)), progress=progress
-            )
+            await self.store.commit_version(prefix, list(files), (DATA_TXT, marker), progress=progress)
         except VersionExists:
             existing = await self.read_meta(name, version)
             if existing.pin_hash == meta.pin_hash:
