@@ -1,0 +1,71 @@
+"""Developer and CI sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+# uv when nox can find it (on PATH or as the `uv` package), else virtualenv.
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+LINT_PATHS = ["apins", "tests", "benchmarks", "examples", "noxfile.py"]
+
+
+def _extras() -> set[str]:
+    """Names of the optional-dependency extras declared in pyproject.toml."""
+    import tomllib
+
+    with open("pyproject.toml", "rb") as f:
+        project = tomllib.load(f)["project"]
+    return set(project.get("optional-dependencies", {}))
+
+
+def _ensure_nginx(session: nox.Session) -> None:
+    """Make nginx available for the real-server tests (apt-get as root when missing)."""
+    if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"):
+        return
+    if os.geteuid() != 0:
+        session.error("the tests need nginx: install it (e.g. apt-get install nginx-light)")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-qq", "nginx-light", external=True, env=env)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run pytest against real local servers (SeaweedFS, moto, nginx)."""
+    session.install("-e", ".[test]")
+    _ensure_nginx(session)
+    # Only exit code 0 is success: pytest's 5 ("no tests collected") fails the session.
+    session.run("pytest", *session.posargs, success_codes=[0])
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    paths = [p for p in LINT_PATHS if os.path.exists(p)]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the apins package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "apins")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks package (`python -m benchmarks`) with the given arguments."""
+    extras = "test,bench" if "bench" in _extras() else "test"
+    session.install("-e", f".[{extras}]")
+    if os.path.exists("benchmarks/requirements.txt"):
+        session.install("-r", "benchmarks/requirements.txt")
+    _ensure_nginx(session)
+    session.run("python", "-m", "benchmarks", *session.posargs, success_codes=[0])
