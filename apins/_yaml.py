@@ -105,9 +105,20 @@ def _scalar(value: Any) -> str:
     )
 
 
+def _must_escape(o: int) -> bool:
+    """Characters YAML readers refuse raw or take as line breaks (C0/C1 controls, NEL,
+    U+2028/2029, surrogates, BOM, U+FFFE/FFFF): written as escapes in double quotes."""
+    return (
+        o < 32
+        or 127 <= o <= 159
+        or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)
+        or 0xD800 <= o <= 0xDFFF
+    )
+
+
 def _string(s: str) -> str:
-    if any(ord(c) < 32 and c not in "\t" or ord(c) == 127 for c in s) or "\t" in s:
-        # double quotes with escapes for control characters and newlines
+    if any(_must_escape(ord(c)) for c in s):
+        # double quotes with escapes for control characters and line breaks
         out = ['"']
         for c in s:
             o = ord(c)
@@ -119,8 +130,10 @@ def _string(s: str) -> str:
                 out.append("\\n")
             elif c == "\t":
                 out.append("\\t")
-            elif o < 32 or o == 127:
+            elif o < 256 and _must_escape(o):
                 out.append(f"\\x{o:02X}")
+            elif _must_escape(o):
+                out.append(f"\\u{o:04X}")
             else:
                 out.append(c)
         out.append('"')

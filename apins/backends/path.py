@@ -129,6 +129,7 @@ class PathBackend:
     async def read_meta_raw(self, name: str, version: str) -> bytes:
         """The exact bytes of a version's data.txt (cached like its files)."""
         validate_pin_name(name)
+        _check_version_name(name, version)
         return await self._read_small(name, version, join_key(name, version, DATA_TXT))
 
     async def read_meta(self, name: str, version: str) -> AnyMeta:
@@ -310,6 +311,7 @@ class PathBackend:
     async def delete_version(self, name: str, version: str) -> None:
         self._check_writable()
         validate_pin_name(name)
+        _check_version_name(name, version)  # "" would name the whole pin folder
         prefix = join_key(name, version) + "/"
         delete_prefix = getattr(self.store, "delete_prefix", None)
         if self.local and delete_prefix is not None:
@@ -351,6 +353,17 @@ class PathBackend:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+
+def _check_version_name(name: str, version: Any) -> None:
+    """A version is one non-empty path segment; anything else names no version."""
+    if (
+        not isinstance(version, str)
+        or version in ("", ".", "..")
+        or "/" in version
+        or "\\" in version
+    ):
+        raise VersionNotFound(f"Pin {name!r} has no version {version!r}.")
 
 
 async def _hash_all(paths: Sequence[Path]) -> list[str]:

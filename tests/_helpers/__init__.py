@@ -1,0 +1,59 @@
+"""Shared helpers for the foundation behaviour tests (interop, folder boards, processes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pins
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+HELPERS = Path(__file__).resolve().parent
+
+#: the R-written boards shipped inside the pins-python wheel (spec §12)
+PINS_FIXTURES = Path(pins.__file__).resolve().parent / "tests"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The current environment with the repository importable (apins is not installed)."""
+    env = dict(os.environ)
+    old = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + old if old else "")
+    env.update(extra)
+    return env
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    """Copy the fixture board ``name`` (e.g. ``"pins-compat"``) to ``dest`` and return it."""
+    target = dest / name
+    shutil.copytree(PINS_FIXTURES / name, target)
+    for p in target.rglob("*"):  # R marks data files read-only; tests corrupt copies
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return target
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes (a plain function, so async tests state their blocking reads plainly)."""
+    return Path(path).read_bytes()
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists."""
+    return Path(path).exists()
+
+
+def file_size(path: str | os.PathLike[str]) -> int:
+    return Path(path).stat().st_size
+
+
+def hidden_names(folder: Path) -> list[str]:
+    """Names of the hidden entries directly in ``folder``."""
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())

@@ -1,0 +1,45 @@
+"""``import apins`` stays light: no heavy library is imported until it is needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests._helpers import PYTHON, subprocess_env
+
+HEAVY = ["pyarrow", "pandas", "polars", "aiobotocore", "botocore", "aiohttp", "joblib", "rdata"]
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return the heavy modules it left in sys.modules."""
+    probe = (
+        f"{code}\nimport sys, json\nprint(json.dumps(sorted(set(sys.modules) & set({HEAVY!r}))))"
+    )
+    proc = subprocess.run(
+        [PYTHON, "-c", probe], capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_import_apins_is_light() -> None:
+    assert heavy_modules_after("import apins") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import apins; apins.PinsError; apins.board_folder",
+        "from apins import sync",
+        "from apins import sync; sync.board_folder('/nonexistent/apins-board')",
+        "import apins; apins.board_temp()",
+    ],
+)
+def test_boards_and_facade_are_light_until_used(code: str) -> None:
+    assert heavy_modules_after(code) == []
+
+
+def test_the_probe_sees_heavy_imports() -> None:
+    assert heavy_modules_after("import pyarrow") == ["pyarrow"]
