@@ -141,7 +141,10 @@ class Board:
             names = await self.pin_list()
             metas = await self._gather_meta(names)
         if search is not None:
-            rx = re.compile(search)
+            try:
+                rx = re.compile(search)
+            except re.error as e:
+                raise PinsError(f"pin_search: {search!r} is not a valid regular expression: {e}") from None
             metas = [m for m in metas if rx.search(m.name or "") or rx.search(m.title or "")]
         if not as_df:
             return metas
@@ -252,7 +255,15 @@ class Board:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _staging(self) -> Path:
+    def _staging(self, name: str) -> Path:
+        """Where a new version is serialised: a hidden folder inside the pin's folder on a
+        folder board (moved into place by rename, swept if a crash leaves it), else a
+        system temp folder."""
+        staging_dir = getattr(self._backend, "staging_dir", None)
+        if staging_dir is not None:
+            path = staging_dir(name)
+            if path is not None:
+                return Path(path)
         return Path(tempfile.mkdtemp(prefix="apins-write-"))
 
     async def pin_write(
@@ -293,7 +304,7 @@ class Board:
         if not fmt.can_write:
             raise UnsupportedType(f"apins cannot write pins of type {type!r}.")
         filename = f"{name}.{fmt.extension}"
-        staging = self._staging()
+        staging = await anyio.to_thread.run_sync(self._staging, name)
         try:
             path = staging / filename
 

@@ -128,14 +128,19 @@ async def test_killed_while_serialising_leaves_no_version(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    partial = list_files(scratch)  # the half-written data file, outside the board
+    assert list_files(scratch) == []  # nothing is staged outside the board
+    # the half-written data file sits in a hidden staging folder inside the pin
+    hidden = [p for p in (root / "big").iterdir() if p.name.startswith(".apins-tmp-")]
+    assert len(hidden) == 1
+    partial = list_files(hidden[0])
     assert [p.name for p in partial] == ["big.joblib"]
     assert file_size(partial[0]) > 2_000_000
     async with apins.board_folder(root) as board:
         assert await board.pin_list() == ["big"]
         assert [v.version for v in await board.pin_versions("big")] == [before.version]
         assert await board.pin_read("big") == {"ok": True}
-    assert sorted(p.name for p in (root / "big").iterdir()) == [before.version]
+    visible = sorted(p.name for p in (root / "big").iterdir() if not p.name.startswith("."))
+    assert visible == [before.version]
 
 
 async def test_killed_while_committing_leaves_only_a_hidden_folder(tmp_path: Path) -> None:

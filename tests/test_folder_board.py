@@ -534,3 +534,13 @@ def test_fixture_copy_is_independent(tmp_path: Path) -> None:
     shutil.rmtree(root / "df_csv")
     assert (PINS_FIXTURES / "pins-compat" / "df_csv").is_dir()
     assert os.access(PINS_FIXTURES / "pins-compat", os.R_OK)
+
+
+async def test_missing_version_delete_and_bad_regex_are_clear_errors(tmp_path: Path) -> None:
+    async with apins.board_folder(tmp_path / "b") as board:
+        await board.pin_write({"a": 1}, "p", type="json")
+        with pytest.raises(apins.VersionNotFound):
+            await board.pin_version_delete("p", "20000101T000000Z-abcde")
+        with pytest.raises(apins.PinsError, match="regular expression"):
+            await board.pin_search("(unclosed")
+        assert await board.pin_read("p") == {"a": 1}

@@ -271,6 +271,13 @@ class PathBackend:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def staging_dir(self, name: str) -> Path | None:
+        """A hidden scratch folder beside the pin's versions (folder boards), else None."""
+        if self.read_only or not self.local:
+            return None
+        make = getattr(self.store, "staging_dir", None)
+        return None if make is None else Path(make(join_key(name, "_") + "/"))
+
     def _check_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyBoard(f"{self.describe()} is read-only.")
@@ -315,6 +322,9 @@ class PathBackend:
         prefix = join_key(name, version) + "/"
         delete_prefix = getattr(self.store, "delete_prefix", None)
         if self.local and delete_prefix is not None:
+            assert isinstance(self.store, LocalStore)
+            if not await anyio.Path(self.store.local_path(prefix)).is_dir():
+                raise VersionNotFound(f"Pin {name!r} has no version {version!r}.")
             await delete_prefix(prefix)
             return
         keys = [o.key for o in await self.store.list(prefix)]
