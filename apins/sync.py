@@ -24,6 +24,7 @@ from .board import Board
 if TYPE_CHECKING:
     from .formats import Output
     from .meta import AnyMeta, Meta
+    from .mirror.report import MirrorReport
     from .stores.base import ProgressCallback
     from .versions import VersionInfo
 
@@ -224,3 +225,71 @@ def board_s3(path: str, versioned: bool = True, allow_pickle_read: bool | None =
     from .constructors import board_s3 as make
 
     return SyncBoard(make(path, versioned, allow_pickle_read, **kwargs))
+
+
+def board_url(
+    url: str | Mapping[str, str | Sequence[str]],
+    *,
+    headers: Mapping[str, str] | None = None,
+    cache: Any = None,
+    allow_pickle_read: bool | None = None,
+    settings: Any = None,
+    max_age: float | None = None,
+    allow_external: bool = False,
+) -> SyncBoard:
+    """A read-only HTTP(S) board with blocking verbs (see :func:`apins.board_url`)."""
+    from .url import board_url as make
+
+    return SyncBoard(
+        make(
+            url, headers=headers, cache=cache, allow_pickle_read=allow_pickle_read,
+            settings=settings, max_age=max_age, allow_external=allow_external,
+        )  # fmt: skip
+    )
+
+
+def board_connect(
+    server_url: str | None = None,
+    api_key: str | None = None,
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+    **kwargs: Any,
+) -> SyncBoard:
+    """A Posit Connect board with blocking verbs (see :func:`apins.board_connect`)."""
+    from .connect import board_connect as make
+
+    return SyncBoard(make(server_url, api_key, versioned, allow_pickle_read, **kwargs))
+
+
+def mirror(
+    source: SyncBoard | Board,
+    target: SyncBoard | Board,
+    names: str | Sequence[str] | None = None,
+    versions: Any = "all",
+    since: Any = None,
+    dry_run: bool = False,
+    delete: bool = False,
+    concurrency: int = 8,
+    stop_on_error: bool = False,
+    progress: ProgressCallback | None = None,
+) -> MirrorReport:
+    """Copy pins between boards, blocking (see :func:`apins.mirror` for every option)."""
+    from .mirror.run import mirror as amirror
+
+    def unwrap(b: SyncBoard | Board) -> Board:
+        return b.board if isinstance(b, SyncBoard) else b
+
+    run = functools.partial(
+        amirror,
+        unwrap(source),
+        unwrap(target),
+        names=names,
+        versions=versions,
+        since=since,
+        dry_run=dry_run,
+        delete=delete,
+        concurrency=concurrency,
+        stop_on_error=stop_on_error,
+        progress=progress,
+    )
+    return _portal.call(run)

@@ -1,0 +1,506 @@
+"""ConnectBackend: pins as Posit Connect content items, versions as bundles (spec §8).
+
+* A pin ``owner/name`` is the content item called ``name`` owned by ``owner``; a bare name is
+  the current user's. Name → GUID is looked up once per board and remembered.
+* A version is a bundle id; the latest version is the content's active bundle.
+* Files are read from ``<server>/content/<guid>/_rev<bundle>/<file>`` through the transfer
+  engine into the cache, keyed by (server, guid, bundle id): bundles never change.
+* A write uploads a streamed bundle, deploys it and follows the task; a bundle whose deploy
+  failed is deleted again, so it never shows up as a version.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from ..backends.path import PathBackend
+from ..cache import Cache
+from ..errors import (
+    ConnectError,
+    PinNotFound,
+    PinsError,
+    StoreAccessError,
+    VersionNotFound,
+)
+from ..meta import AnyMeta, Meta, dump_meta
+from ..settings import TransferSettings
+from ..stores.base import ProgressCallback
+from ..versions import VersionInfo
+from .bundle import bundle_entries, bundle_stream
+from .client import ConnectClient
+from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
+from .names import parse_pin_name
+from .preview import preview_for, render_index
+from .revstore import RevStore
+
+log = logging.getLogger("apins.connect")
+
+#: owner of bare names during a write through ConnectBoard (see apins.connect.board)
+WRITE_OWNER: ContextVar[str | None] = ContextVar("apins_connect_write_owner", default=None)
+
+_PIN_MODES = frozenset({None, "", "unknown", "static"})
+_PIN_CATEGORIES = frozenset({None, "", "pin"})
+
+
+def _rev(version: str) -> str:
+    return f"_rev{version}"
+
+
+def _check_version(name: str, version: str) -> str:
+    if not isinstance(version, str) or not version.isdigit():
+        raise VersionNotFound(
+            f"Pin {name!r} has no version {version!r}: Connect versions are bundle ids (digits)."
+        )
+    return version
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+class ConnectBackend:
+    """Pins on one Connect server, seen as one user (the API key's owner)."""
+
+    read_only = False
+    local = False
+
+    def __init__(
+        self,
+        client: ConnectClient,
+        *,
+        cache: Cache | None = None,
+        settings: TransferSettings | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings or client.settings
+        self.identity = f"connect:{client.server_url}"
+        self.cache = cache
+        # bundle files are plain immutable objects: reuse the path backend's verified,
+        # cached reads over the content URLs (pin = content guid, version = "_rev<id>")
+        self._files = PathBackend(RevStore(client), cache=cache, settings=self.settings)
+        self._description = description or f"board_connect(server_url={client.server_url!r})"
+        self._guids: dict[tuple[str, str], str] = {}
+
+    def __repr__(self) -> str:
+        return f"<ConnectBackend {self.client.server_url}>"
+
+    def describe(self) -> str:
+        return self._description
+
+    # -- names and content lookup --------------------------------------------------------------
+
+    async def _resolve(self, name: str) -> tuple[str, str]:
+        """``(owner, name)``; a bare name belongs to the write's owner or the current user."""
+        p = parse_pin_name(name)
+        owner = p.owner or WRITE_OWNER.get() or await self.client.username()
+        return owner, p.name
+
+    async def _find(self, owner: str, name: str) -> dict[str, Any] | None:
+        """The content item ``owner/name`` if the user can see it (one request, usually)."""
+        items = await self.client.get_json(
+            "v1/content",
+            what=f"Looking up pin {owner}/{name}",
+            params={"name": name, "include": "owner"},
+        )
+        if not isinstance(items, list):
+            raise ConnectError(f"Looking up pin {owner}/{name}: unexpected answer {items!r:.200}")
+        same = [c for c in items if isinstance(c, dict) and c.get("name") == name]
+        if all(isinstance(c.get("owner"), dict) for c in same):
+            found = [c for c in same if c["owner"].get("username") == owner]
+        else:  # a server that ignores include=owner: compare owner GUIDs
+            guid = await self.client.user_guid(owner)
+            found = [c for c in same if guid is not None and c.get("owner_guid") == guid]
+        if len(found) > 1:
+            raise ConnectError(f"Several content items are called {owner}/{name}.")
+        return found[0] if found else None
+
+    async def _content(self, name: str) -> tuple[str, str, dict[str, Any]]:
+        """``(owner, name, content JSON)``; raises PinNotFound. One request when known."""
+        owner, short = await self._resolve(name)
+        guid = self._guids.get((owner, short))
+        if guid is not None:
+            try:
+                c = await self.client.get_json(
+                    f"v1/content/{guid}", what=f"Looking up pin {owner}/{short}"
+                )
+            except ConnectNotFound:
+                c = None
+            if isinstance(c, dict) and c.get("name") == short:
+                return owner, short, c
+            self._guids.pop((owner, short), None)
+        found = await self._find(owner, short)
+        if found is None:
+            raise PinNotFound(
+                f"Pin {owner}/{short} does not exist on {self.client.server_url} "
+                "(or you are not allowed to see it)."
+            )
+        self._guids[(owner, short)] = str(found["guid"])
+        return owner, short, found
+
+    async def _guid(self, name: str) -> tuple[str, str]:
+        """``(owner/name, guid)`` without a request when the GUID is already known."""
+        owner, short = await self._resolve(name)
+        guid = self._guids.get((owner, short))
+        if guid is None:
+            _, _, c = await self._content(name)
+            guid = str(c["guid"])
+        return f"{owner}/{short}", guid
+
+    # -- listing -------------------------------------------------------------------------------
+
+    async def list_pins(self) -> list[str]:
+        apps = await self.client.list_pin_apps()
+        names = set()
+        for a in apps:
+            owner, short = a.get("owner_username"), a.get("name")
+            if isinstance(owner, str) and isinstance(short, str):
+                names.add(f"{owner}/{short}")
+                if a.get("guid"):
+                    self._guids[(owner, short)] = str(a["guid"])
+        return sorted(names)
+
+    async def pin_exists(self, name: str) -> bool:
+        try:
+            _, _, c = await self._content(name)
+        except PinNotFound:
+            return False
+        return c.get("bundle_id") is not None
+
+    async def list_versions(self, name: str) -> list[VersionInfo]:
+        owner, short, c = await self._content(name)
+        active = None if c.get("bundle_id") is None else str(c["bundle_id"])
+        bundles = await self.client.list_bundles(str(c["guid"]))
+        out = []
+        for b in bundles:
+            bid = str(b.get("id", ""))
+            if not bid.isdigit():
+                continue
+            size = b.get("size")
+            out.append(
+                VersionInfo(
+                    bid,
+                    created=_parse_time(b.get("created_time")),
+                    active=bool(b.get("active")) or bid == active,
+                    size=size if isinstance(size, int) else None,
+                )
+            )
+        if not out:
+            raise PinNotFound(f"Pin {owner}/{short} has no versions yet.")
+        return sorted(out, key=lambda v: int(v.version))
+
+    async def latest_version(self, name: str) -> VersionInfo:
+        owner, short, c = await self._content(name)
+        bid = c.get("bundle_id")
+        if bid is None:
+            raise PinNotFound(f"Pin {owner}/{short} has no deployed version yet.")
+        return VersionInfo(str(bid), active=True)
+
+    async def search_pins(self, search: str | None) -> list[AnyMeta]:
+        """Metadata of every visible pin whose name or title matches ``search`` (a regex)."""
+        try:
+            rx = re.compile(search) if search else None
+        except re.error as e:
+            raise PinsError(
+                f"pin_search: {search!r} is not a valid regular expression: {e}"
+            ) from None
+        chosen: list[tuple[str, str, str]] = []
+        for a in await self.client.list_pin_apps():
+            owner, short, bid = a.get("owner_username"), a.get("name"), a.get("bundle_id")
+            if not isinstance(owner, str) or not isinstance(short, str) or bid is None:
+                continue
+            full = f"{owner}/{short}"
+            if rx is not None and not (rx.search(full) or rx.search(str(a.get("title") or ""))):
+                continue
+            self._guids[(owner, short)] = str(a["guid"])
+            chosen.append((full, str(a["guid"]), str(bid)))
+        out: list[AnyMeta | None] = [None] * len(chosen)
+        limit = anyio.Semaphore(self.settings.meta_concurrency)
+
+        async def one(i: int) -> None:
+            full, guid, bid = chosen[i]
+            async with limit:
+                try:
+                    out[i] = await self._meta_of(full, guid, bid)
+                except PinsError as e:
+                    log.warning("Skipping pin %s in the search: %s", full, e)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(len(chosen)):
+                tg.start_soon(one, i)
+        return [m for m in out if m is not None]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def local_info(self, full: str, version: str) -> dict[str, Any]:
+        """``meta.local`` of a version: content GUID, bundle id and its content URL."""
+        owner, _, short = full.partition("/")
+        guid = self._guids.get((owner, short), "")
+        return {
+            "content_id": guid,
+            "version": version,
+            "url": f"{self.client.server_url}/content/{guid}/{_rev(version)}/",
+        }
+
+    async def _meta_of(self, full: str, guid: str, version: str) -> AnyMeta:
+        try:
+            meta = await self._files.read_meta(guid, _rev(version))
+        except VersionNotFound:
+            raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+        meta.name = full
+        meta.version = version
+        owner, _, short = full.partition("/")
+        self._guids.setdefault((owner, short), guid)
+        meta.local = self.local_info(full, version)
+        return meta
+
+    async def read_meta(self, name: str, version: str) -> AnyMeta:
+        _check_version(name, version)
+        owner, short = await self._resolve(name)
+        known = (owner, short) in self._guids
+        full, guid = await self._guid(name)
+        try:
+            return await self._meta_of(full, guid, version)
+        except VersionNotFound:
+            if not known:
+                raise
+        # the remembered GUID may be stale (pin deleted and written again): look up again
+        self._guids.pop((owner, short), None)
+        full, guid = await self._guid(name)
+        return await self._meta_of(full, guid, version)
+
+    async def read_meta_raw(self, name: str, version: str) -> bytes:
+        """The exact bytes of a version's data.txt (cached, bundles never change)."""
+        _check_version(name, version)
+        full, guid = await self._guid(name)
+        try:
+            return await self._files.read_meta_raw(guid, _rev(version))
+        except VersionNotFound:
+            raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+
+    async def fetch_files(
+        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+    ) -> list[Path]:
+        _check_version(name, version)
+        full, guid = await self._guid(name)
+        try:
+            return await self._files.fetch_files(guid, _rev(version), meta, progress=progress)
+        except VersionNotFound:
+            raise VersionNotFound(
+                f"Version {version} of pin {full} is missing one of its files {meta.files}."
+            ) from None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def _create(self, owner: str, short: str, meta: Meta) -> dict[str, Any]:
+        body = {
+            "name": short,
+            "access_type": "acl",
+            "title": meta.title or short,
+            "description": meta.description or "",
+        }
+        try:
+            c = await self.client.send_json(
+                "POST", "v1/content", body, what=f"Creating pin {owner}/{short}"
+            )
+        except ConnectNameTaken as e:
+            raise ConnectNameTaken(await self._taken_message(owner, short, e), status=e.status,
+                                   code=e.code) from None  # fmt: skip
+        if not isinstance(c, dict) or "guid" not in c:
+            raise ConnectError(f"Creating pin {owner}/{short}: unexpected answer {c!r:.200}")
+        return c
+
+    async def _taken_message(self, owner: str, short: str, err: ConnectError) -> str:
+        try:
+            items = await self.client.get_json(
+                "v1/content", what="Looking up a taken name", params={"name": short,
+                                                                     "include": "owner"},
+            )  # fmt: skip
+        except PinsError:
+            items = []
+        others = sorted(
+            {
+                str(c["owner"].get("username"))
+                for c in items or []
+                if isinstance(c, dict)
+                and isinstance(c.get("owner"), dict)
+                and c["owner"].get("username") != owner
+            }
+        )
+        if others:
+            return (
+                f"Cannot create pin {owner}/{short}: the name {short!r} already belongs to "
+                f"content of another user ({', '.join(others)}) and this server needs unique "
+                f"names. Choose another name. ({err})"
+            )
+        return (
+            f"Cannot create pin {owner}/{short}: Connect says the name is taken, perhaps by "
+            f"content you cannot see. Choose another name. ({err})"
+        )
+
+    @staticmethod
+    def _check_is_pin(full: str, c: dict[str, Any]) -> None:
+        mode, category = c.get("app_mode"), c.get("content_category")
+        if mode not in _PIN_MODES or category not in _PIN_CATEGORIES:
+            raise PinsError(
+                f"{full} is Connect content of another kind (app_mode {mode!r}, category "
+                f"{category!r}), not a pin; refusing to replace it. Choose another pin name."
+            )
+
+    async def store_version(
+        self,
+        name: str,
+        meta: Meta,
+        files: Sequence[tuple[str, Path]],
+        *,
+        replace: VersionInfo | None = None,
+        progress: ProgressCallback | None = None,
+        raw_meta: bytes | None = None,
+    ) -> str:
+        """Upload, deploy and wait for a bundle of ``files`` + data.txt; return its id.
+
+        ``raw_meta`` (mirroring) is used as data.txt byte for byte.
+        """
+        owner, short = await self._resolve(name)
+        full = f"{owner}/{short}"
+        me = await self.client.username()
+        try:
+            _, _, content = await self._content(full)
+        except PinNotFound:
+            content = None
+        created = content is None
+        if content is None:
+            if owner != me:
+                raise StoreAccessError(
+                    f"You are connected as {me!r}, but you are trying to create a new pin "
+                    f"{full!r} for another user ({owner!r}). Write it as '{me}/{short}', or ask "
+                    f"{owner} to create it and add you as a collaborator."
+                )
+            content = await self._create(owner, short, meta)
+            self._guids[(owner, short)] = str(content["guid"])
+        else:
+            self._check_is_pin(full, content)
+        guid = str(content["guid"])
+        try:
+            data_txt = raw_meta if raw_meta is not None else dump_meta(meta)
+            bid = await self._publish(full, guid, meta, data_txt, files, progress)
+        except BaseException:
+            if created:
+                await self._quietly(f"v1/content/{guid}", f"Removing the new pin {full}")
+                self._guids.pop((owner, short), None)
+            raise
+        try:
+            await self.client.send_json(
+                "PATCH", f"v1/content/{guid}",
+                {"title": meta.title or short, "description": meta.description or ""},
+                what=f"Updating the title of pin {full}",
+            )  # fmt: skip
+        except PinsError as e:
+            log.warning("Version %s of pin %s is published, but its title was not set: %s",
+                        bid, full, e)  # fmt: skip
+        if replace is not None and replace.version != bid:
+            log.info("Replacing version %s of pin %s with %s.", replace.version, full, bid)
+            try:
+                await self.delete_version(full, replace.version)
+            except PinsError as e:
+                log.warning("Version %s of pin %s is published, but the old version %s was not "
+                            "deleted: %s", bid, full, replace.version, e)  # fmt: skip
+        return bid
+
+    async def _publish(
+        self,
+        full: str,
+        guid: str,
+        meta: Meta,
+        data_txt: bytes,
+        files: Sequence[tuple[str, Path]],
+        progress: ProgressCallback | None,
+    ) -> str:
+        """Upload the bundle, deploy it and wait; return the bundle id (deleted on failure)."""
+        preview = await anyio.to_thread.run_sync(preview_for, meta, files)
+        page = render_index(meta, full, server_url=self.client.server_url, preview=preview)
+        entries = await anyio.to_thread.run_sync(bundle_entries, list(files), data_txt, page)
+        chunk = self.settings.chunk_size
+        bundle = await self.client.upload(
+            f"v1/content/{guid}/bundles",
+            lambda: bundle_stream(entries, chunk_size=chunk, progress=progress,
+                                  key=f"{full} bundle"),
+            what=f"Uploading a new version of pin {full}",
+        )  # fmt: skip
+        if not isinstance(bundle, dict) or "id" not in bundle:
+            raise ConnectError(f"Uploading pin {full}: unexpected answer {bundle!r:.200}")
+        bid = str(bundle["id"])
+        try:
+            task = await self.client.send_json(
+                "POST", f"v1/content/{guid}/deploy", {"bundle_id": bid},
+                what=f"Deploying version {bid} of pin {full}",
+            )  # fmt: skip
+            if not isinstance(task, dict) or "task_id" not in task:
+                raise ConnectError(f"Deploying pin {full}: unexpected answer {task!r:.200}")
+            await self.client.follow_task(
+                str(task["task_id"]), what=f"Deploying version {bid} of pin {full}"
+            )
+        except BaseException:
+            await self._quietly(
+                f"v1/content/{guid}/bundles/{bid}", f"Removing the failed version {bid} of {full}"
+            )
+            raise
+        return bid
+
+    async def _quietly(self, path: str, what: str) -> None:
+        """Best-effort cleanup DELETE, shielded from cancellation; failures are logged."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.client.delete(path, what=what)
+            except PinsError as e:
+                log.warning("%s failed: %s", what, e)
+
+    async def delete_version(self, name: str, version: str) -> None:
+        _check_version(name, version)
+        owner, short, c = await self._content(name)
+        full = f"{owner}/{short}"
+        try:
+            await self.client.delete(
+                f"v1/content/{c['guid']}/bundles/{version}",
+                what=f"Deleting version {version} of pin {full}",
+            )
+        except ConnectNotFound:
+            raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+        except ConnectActiveBundle as e:
+            raise ConnectActiveBundle(
+                f"Cannot delete version {version} of pin {full}: it is the pin's active "
+                "(latest) version, which Connect does not delete. Write a newer version first, "
+                f"or delete the whole pin with pin_delete. ({e})",
+                status=e.status,
+                code=e.code,
+            ) from None
+
+    async def delete_pin(self, name: str) -> None:
+        owner, short, c = await self._content(name)
+        await self.client.delete(f"v1/content/{c['guid']}", what=f"Deleting pin {owner}/{short}")
+        self._guids.pop((owner, short), None)
+
+    async def write_manifest(self) -> dict[str, list[str]]:
+        raise PinsError(
+            "Connect boards have no _pins.yaml manifest: pins are listed through the Connect "
+            "API. write_board_manifest applies to folder, S3 and other path boards."
+        )
+
+    async def aclose(self) -> None:
+        await self._files.aclose()
+        await self.client.aclose()
