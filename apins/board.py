@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -46,9 +46,7 @@ def _env_allow_pickle() -> bool:
     try:
         return bool(int(raw))
     except ValueError:
-        raise PinsError(
-            f"PINS_ALLOW_PICKLE_READ must be 0 or 1, not {raw!r}."
-        ) from None
+        raise PinsError(f"PINS_ALLOW_PICKLE_READ must be 0 or 1, not {raw!r}.") from None
 
 
 class Board:
@@ -144,7 +142,9 @@ class Board:
             try:
                 rx = re.compile(search)
             except re.error as e:
-                raise PinsError(f"pin_search: {search!r} is not a valid regular expression: {e}") from None
+                raise PinsError(
+                    f"pin_search: {search!r} is not a valid regular expression: {e}"
+                ) from None
             metas = [m for m in metas if rx.search(m.name or "") or rx.search(m.title or "")]
         if not as_df:
             return metas
@@ -216,9 +216,7 @@ class Board:
         if hash is not None:
             check_requested_hash(name, hash, meta.pin_hash or "")
         if isinstance(meta, MetaV0):
-            return await anyio.to_thread.run_sync(
-                lambda: read_v0(meta.type, paths, output=output)
-            )
+            return await anyio.to_thread.run_sync(lambda: read_v0(meta.type, paths, output=output))
         assert fmt is not None
         if len(types) > 1 or len(paths) > 1:
             picked = [p for p in paths if p.suffix == f".{fmt.extension}"]
@@ -254,6 +252,19 @@ class Board:
         return [str(p) for p in paths]
 
     # -- writing ---------------------------------------------------------------------------
+
+    async def _write_name(self, name: str) -> tuple[str, str]:
+        """(the pin's full name on this board, the stem of its data file names).
+
+        Path boards check the name (§4) and use it for both; Connect resolves ``owner/name``
+        and names files after the bare name, as both pins libraries do.
+        """
+        resolve = getattr(self._backend, "resolve_write_name", None)
+        if resolve is not None:
+            full, stem = await resolve(name)
+            return str(full), str(stem)
+        validate_pin_name(name)
+        return name, name
 
     def _staging(self, name: str) -> Path:
         """Where a new version is serialised: a hidden folder inside the pin's folder on a
@@ -293,7 +304,7 @@ class Board:
 
         if name is None:
             raise InvalidPinName("pin_write needs a name= for the pin.")
-        validate_pin_name(name)
+        name, stem = await self._write_name(name)
         table_input = is_table(x)
         if type is None:
             type = "parquet" if table_input else "json"
@@ -303,7 +314,7 @@ class Board:
             x = await anyio.to_thread.run_sync(to_arrow_table, x)
         if not fmt.can_write:
             raise UnsupportedType(f"apins cannot write pins of type {type!r}.")
-        filename = f"{name}.{fmt.extension}"
+        filename = f"{stem}.{fmt.extension}"
         staging = await anyio.to_thread.run_sync(self._staging, name)
         try:
             path = staging / filename
@@ -317,7 +328,7 @@ class Board:
 
             digest, size = await anyio.to_thread.run_sync(serialise)
             if title is None:
-                title = await anyio.to_thread.run_sync(lambda: default_title(name, x, fmt.type))
+                title = await anyio.to_thread.run_sync(lambda: default_title(stem, x, fmt.type))
             meta = self._new_meta(
                 name, [filename], [size], [digest], fmt.type, title, description,
                 metadata, created, tags, urls,
@@ -360,20 +371,25 @@ class Board:
             if len(sources) != 1:
                 raise InvalidPinName("pin_upload of several files needs a name=.")
             name = sources[0].name
-        validate_pin_name(name)
+        name, stem = await self._write_name(name)
         hashes = [await anyio.to_thread.run_sync(file_xxh64, p) for p in sources]
         sizes = [p.stat().st_size for p in sources]
         if title is None:
             title = (
-                f"{name}: a pinned {sources[0].suffix or ''} file".replace("  ", " ")
+                f"{stem}: a pinned {sources[0].suffix or ''} file".replace("  ", " ")
                 if len(sources) == 1
-                else f"{name}: {len(sources)} pinned files"
+                else f"{stem}: {len(sources)} pinned files"
             )
         meta = self._new_meta(
             name, names, sizes, hashes, "file", title, description, metadata, created, tags, urls
         )
         return await self._commit(
-            name, meta, list(zip(names, sources)), versioned, force_identical_write, progress
+            name,
+            meta,
+            list(zip(names, sources, strict=True)),
+            versioned,
+            force_identical_write,
+            progress,
         )
 
     def _new_meta(
@@ -443,7 +459,9 @@ class Board:
         meta.version = await self._backend.store_version(
             name, meta, files, replace=replace, progress=progress
         )
-        meta.local = {"version": meta.version}
+        local_info = getattr(self._backend, "local_info", None)
+        meta.local = local_info(name, meta.version) if local_info else {"version": meta.version}
+        meta.name = name
         return meta
 
     @staticmethod

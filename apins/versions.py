@@ -43,9 +43,17 @@ def version_name(created: datetime, pin_hash: str) -> str:
     return f"{format_created(created)}-{pin_hash[:5]}"
 
 
+def _order_key(v: VersionInfo) -> tuple[int, int, str]:
+    # Connect bundle ids are numbers ("9" < "10"); pins version names sort as text
+    if v.version.isdigit():
+        return (0, int(v.version), "")
+    return (1, 0, v.version)
+
+
 def sort_versions(versions: Sequence[VersionInfo]) -> list[VersionInfo]:
-    """Oldest first, by version name (which begins with the second-precision UTC time)."""
-    return sorted(versions, key=lambda v: v.version)
+    """Oldest first: by version name (which begins with the second-precision UTC time), or
+    by number for numeric ids (Connect bundles)."""
+    return sorted(versions, key=_order_key)
 
 
 class WriteAction(Enum):
@@ -79,7 +87,7 @@ def select_prune(
     days: float | None = None,
     now: datetime | None = None,
 ) -> list[VersionInfo]:
-    """The versions ``pin_versions_prune`` deletes: never the newest one.
+    """The versions ``pin_versions_prune`` deletes: never the newest one, never the active one.
 
     Exactly one of ``n`` (keep the n newest, n >= 1) or ``days`` (keep those created within
     the last ``days`` days) must be given.
@@ -95,11 +103,13 @@ def select_prune(
     if n is not None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a whole number of versions to keep, at least 1; got {n!r}")
-        return ordered[:-n] if len(ordered) > n else []
+        return [v for v in (ordered[:-n] if len(ordered) > n else []) if not v.active]
     assert days is not None
     if days < 0:
         raise ValueError(f"days must not be negative; got {days!r}")
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     return [
-        v for v in ordered if v is not newest and v.created is not None and v.created < cutoff
+        v
+        for v in ordered
+        if v is not newest and not v.active and v.created is not None and v.created < cutoff
     ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,6 @@ from .revstore import RevStore
 log = logging.getLogger("apins.connect")
 
 #: owner of bare names during a write through ConnectBoard (see apins.connect.board)
-WRITE_OWNER: ContextVar[str | None] = ContextVar("apins_connect_write_owner", default=None)
 
 _PIN_MODES = frozenset({None, "", "unknown", "static"})
 _PIN_CATEGORIES = frozenset({None, "", "pin"})
@@ -106,10 +104,15 @@ class ConnectBackend:
     # -- names and content lookup --------------------------------------------------------------
 
     async def _resolve(self, name: str) -> tuple[str, str]:
-        """``(owner, name)``; a bare name belongs to the write's owner or the current user."""
+        """``(owner, name)``; a bare name belongs to the current user."""
         p = parse_pin_name(name)
-        owner = p.owner or WRITE_OWNER.get() or await self.client.username()
+        owner = p.owner or await self.client.username()
         return owner, p.name
+
+    async def resolve_write_name(self, name: str) -> tuple[str, str]:
+        """``("owner/name", "name")``: the pin's full name and its data files' stem."""
+        owner, short = await self._resolve(name)
+        return f"{owner}/{short}", short
 
     async def _find(self, owner: str, name: str) -> dict[str, Any] | None:
         """The content item ``owner/name`` if the user can see it (one request, usually)."""
