@@ -22,6 +22,7 @@ from .errors import (
     PickleNotAllowed,
     PinNotFound,
     PinsError,
+    ReadOnlyBoard,
     UnsupportedType,
     VersionNotFound,
 )
@@ -253,6 +254,14 @@ class Board:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def _check_writable(self, verb: str) -> None:
+        if self._backend.read_only:
+            raise ReadOnlyBoard(
+                f"{verb}() is not possible on {self.board_deparse()}: this board is read-only. "
+                "Write with the board that publishes these files (e.g. board_folder or "
+                "board_s3), then call write_board_manifest() there."
+            )
+
     async def _write_name(self, name: str) -> tuple[str, str]:
         """(the pin's full name on this board, the stem of its data file names).
 
@@ -300,6 +309,7 @@ class Board:
         ``force_identical_write``. ``versioned=None`` follows the board, or keeps versioning a
         pin that already has several versions.
         """
+        self._check_writable("pin_write")
         from .formats import default_title, get_format, is_table, to_arrow_table
 
         if name is None:
@@ -355,6 +365,7 @@ class Board:
         progress: ProgressCallback | None = None,
     ) -> Meta:
         """Pin one or several files as they are (type ``file``); read them with pin_download."""
+        self._check_writable("pin_upload")
         items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not items:
             raise PinsError("pin_upload needs at least one path.")
@@ -484,6 +495,7 @@ class Board:
 
     async def pin_version_delete(self, name: str, version: str) -> None:
         """Delete one version of a pin."""
+        self._check_writable("pin_version_delete")
         await self._backend.delete_version(name, version)
 
     async def pin_versions_prune(
@@ -493,6 +505,7 @@ class Board:
 
         The newest version is never deleted. Returns the versions deleted.
         """
+        self._check_writable("pin_versions_prune")
         versions = await self._backend.list_versions(name)
         doomed = select_prune(versions, n=n, days=days)
         for v in doomed:
@@ -503,6 +516,7 @@ class Board:
 
     async def pin_delete(self, names: str | Sequence[str]) -> None:
         """Delete whole pins (every version). Raises PinNotFound for a missing pin first."""
+        self._check_writable("pin_delete")
         todo = [names] if isinstance(names, str) else list(names)
         for n in todo:
             if not await self._backend.pin_exists(n):
@@ -514,6 +528,7 @@ class Board:
 
     async def write_board_manifest(self) -> dict[str, list[str]]:
         """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
+        self._check_writable("write_board_manifest")
         return await self._backend.write_manifest()
 
 

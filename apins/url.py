@@ -11,52 +11,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .backends.url import PinSource, UrlBackend, source_for
 from .board import Board
 from .cache import Cache
-from .errors import ReadOnlyBoard
-from .meta import Meta
 from .names import validate_pin_name
 from .settings import TransferSettings
 from .stores._urls import check_http_url, folder_of, public_url
 from .stores.http import HTTPStore
-from .versions import VersionInfo
 
 UrlSpec = str | Mapping[str, str | Sequence[str]]
-
-
-class UrlBoard(Board):
-    """A :class:`Board` over HTTP: reading verbs work, writing verbs raise ReadOnlyBoard."""
-
-    def _read_only(self, verb: str) -> NoReturn:
-        raise ReadOnlyBoard(
-            f"{verb}() is not possible on {self.board_deparse()}: a URL board is read-only. "
-            "Write with the board that publishes these files (e.g. board_folder or board_s3), "
-            "then call write_board_manifest() there."
-        )
-
-    async def pin_write(self, x: Any, *args: Any, **kwargs: Any) -> Meta:
-        self._read_only("pin_write")
-
-    async def pin_upload(self, paths: Any, *args: Any, **kwargs: Any) -> Meta:
-        self._read_only("pin_upload")
-
-    async def pin_delete(self, names: str | Sequence[str]) -> None:
-        self._read_only("pin_delete")
-
-    async def pin_version_delete(self, name: str, version: str) -> None:
-        self._read_only("pin_version_delete")
-
-    async def pin_versions_prune(
-        self, name: str, n: int | None = None, days: float | None = None
-    ) -> list[VersionInfo]:
-        self._read_only("pin_versions_prune")
-
-    async def write_board_manifest(self) -> dict[str, list[str]]:
-        self._read_only("write_board_manifest")
 
 
 def _manifest_url(url: str) -> str:
@@ -152,7 +118,7 @@ def board_url(
             "board_url() takes a manifest URL (str) or a dict {pin name: URL or [URLs]}, "
             f"not {type(url).__name__}."
         )
-    return UrlBoard(
+    return Board(
         backend,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
@@ -178,4 +144,4 @@ def _pins_from_dict(spec: Mapping[str, str | Sequence[str]]) -> dict[str, PinSou
     return out
 
 
-__all__ = ["UrlBoard", "board_url"]
+__all__ = ["board_url"]
