@@ -10,7 +10,7 @@ import atexit
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from typing import Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -51,13 +51,9 @@ def _shutdown() -> None:
     if _portal is None:
         return
     for obj in list(_closers):
-        try:
+        with suppress(Exception):
             _portal.call(obj.aclose)
-        except Exception:
-            pass
     cm, _cm, _portal = _cm, None, None
     if cm is not None:
-        try:
+        with suppress(Exception):
             cm.__exit__(None, None, None)
-        except Exception:
-            pass

@@ -65,7 +65,9 @@ _NUMERIC = re.compile(
     re.VERBOSE,
 )
 _DATEISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
-_PLAIN_OK = re.compile(r"^[A-Za-z0-9_\u0080-\U0010ffff][A-Za-z0-9_ .,/()+=@$%^&;<>\u0080-\U0010ffff-]*$")
+_PLAIN_OK = re.compile(
+    r"^[A-Za-z0-9_\u0080-\U0010ffff][A-Za-z0-9_ .,/()+=@$%^&;<>\u0080-\U0010ffff-]*$"
+)
 
 
 def _needs_quotes(s: str) -> bool:

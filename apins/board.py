@@ -340,9 +340,18 @@ class Board:
             if title is None:
                 title = await anyio.to_thread.run_sync(lambda: default_title(stem, x, fmt.type))
             meta = self._new_meta(
-                name, [filename], [size], [digest], fmt.type, title, description,
-                metadata, created, tags, urls,
-            )  # fmt: skip
+                name,
+                [filename],
+                [size],
+                [digest],
+                fmt.type,
+                title,
+                description,
+                metadata,
+                created,
+                tags,
+                urls,
+            )
             return await self._commit(
                 name, meta, [(filename, path)], versioned, force_identical_write, progress
             )

@@ -10,6 +10,7 @@ their HTTP validators under ``<board dir>/.validated/``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -92,10 +93,8 @@ class Cache:
     def touch(self, identity: str, pin: str, version: str) -> None:
         """Record a use of this version (data.txt mtime), for pruning."""
         marker = self.file_path(identity, pin, version, "data.txt")
-        try:
+        with contextlib.suppress(OSError):
             os.utime(marker)
-        except OSError:
-            pass
 
     def temp_path(self, identity: str) -> Path:
         """A fresh temp file name in this board's cache dir (same file system as entries)."""
@@ -107,10 +106,8 @@ class Cache:
         """Move a verified temp file into place (atomic rename) and make it read-only."""
         dest = self.file_path(identity, pin, version, filename)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(tmp, 0o444)
-        except OSError:
-            pass
         os.replace(tmp, dest)
         return dest
 
@@ -126,7 +123,9 @@ class Cache:
             return sorted(
                 e.name
                 for e in os.scandir(pin_dir)
-                if e.is_dir() and not e.name.startswith(".") and (Path(e.path) / "data.txt").is_file()
+                if e.is_dir()
+                and not e.name.startswith(".")
+                and (Path(e.path) / "data.txt").is_file()
             )
         except FileNotFoundError:
             return []
@@ -137,7 +136,9 @@ class Cache:
             return sorted(
                 e.name
                 for e in os.scandir(board)
-                if e.is_dir() and not e.name.startswith(".") and self.cached_versions(identity, e.name)
+                if e.is_dir()
+                and not e.name.startswith(".")
+                and self.cached_versions(identity, e.name)
             )
         except FileNotFoundError:
             return []
@@ -157,7 +158,9 @@ class Cache:
             return None
         if not body.is_file() or info.get("url") != url:
             return None
-        return Validated(body, info.get("etag"), info.get("last_modified"), info.get("fetched_at", 0.0))
+        return Validated(
+            body, info.get("etag"), info.get("last_modified"), info.get("fetched_at", 0.0)
+        )
 
     def put_validated(
         self, identity: str, url: str, data: bytes, etag: str | None, last_modified: str | None
@@ -258,8 +261,6 @@ def _remove_dir(path: Path) -> None:
     except OSError:
         return
     for f in aside.rglob("*"):
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(f, 0o644 if f.is_file() else 0o755)
-        except OSError:
-            pass
     shutil.rmtree(aside, ignore_errors=True)

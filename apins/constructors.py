@@ -112,14 +112,16 @@ def board_s3(
         settings=settings,
     )
     desc = _deparse(
-        "board_s3", path, allow_pickle_read, endpoint_url=endpoint_url, region=region,
+        "board_s3",
+        path,
+        allow_pickle_read,
+        endpoint_url=endpoint_url,
+        region=region,
         profile=profile,
-    )  # fmt: skip
+    )
     return Board(
         PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
     )
-
-

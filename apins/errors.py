@@ -26,7 +26,7 @@ class VersionNotFound(PinsError, KeyError):
 
 
 class VersionConflict(PinsError):
-    """A write would violate the pin's versioning rules (e.g. an unversioned write to a versioned pin)."""
+    """A write would break the pin's versioning rules (e.g. unversioned on a versioned pin)."""
 
 
 class HashMismatch(PinsError):
@@ -42,7 +42,7 @@ class UnsupportedType(PinsError, NotImplementedError):
 
 
 class InvalidMetadata(PinsError, ValueError):
-    """A data.txt or _pins.yaml that cannot be trusted: unparsable, wrong types, or a path escaping its folder."""
+    """A data.txt or _pins.yaml that cannot be trusted (unparsable, wrong types, escaping paths)."""
 
 
 class ReadOnlyBoard(PinsError):

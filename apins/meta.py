@@ -131,8 +131,7 @@ def check_file_name(name: Any) -> str:
         or _DRIVE.match(name)
         or any(p in ("..", ".", "") for p in parts)
         or "\x00" in name
-        or ":" in name.split("/")[0]
-        and "//" in name
+        or (":" in name.split("/")[0] and "//" in name)
     ):
         raise InvalidMetadata(
             f"data.txt names the file {name!r}, which lies outside its version folder; "

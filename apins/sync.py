@@ -151,9 +151,20 @@ class SyncBoard:
         progress: ProgressCallback | None = None,
     ) -> Meta:
         return self._run(  # type: ignore[no-any-return]
-            "pin_write", x, name, type, title, description, metadata, versioned, created,
-            force_identical_write=force_identical_write, tags=tags, urls=urls, progress=progress,
-        )  # fmt: skip
+            "pin_write",
+            x,
+            name,
+            type,
+            title,
+            description,
+            metadata,
+            versioned,
+            created,
+            force_identical_write=force_identical_write,
+            tags=tags,
+            urls=urls,
+            progress=progress,
+        )
 
     @_doc
     def pin_upload(
@@ -172,9 +183,19 @@ class SyncBoard:
         progress: ProgressCallback | None = None,
     ) -> Meta:
         return self._run(  # type: ignore[no-any-return]
-            "pin_upload", paths, name, title, description, metadata, versioned, created,
-            force_identical_write=force_identical_write, tags=tags, urls=urls, progress=progress,
-        )  # fmt: skip
+            "pin_upload",
+            paths,
+            name,
+            title,
+            description,
+            metadata,
+            versioned,
+            created,
+            force_identical_write=force_identical_write,
+            tags=tags,
+            urls=urls,
+            progress=progress,
+        )
 
     @_doc
     def pin_version_delete(self, name: str, version: str) -> None:
@@ -193,8 +214,6 @@ class SyncBoard:
     @_doc
     def write_board_manifest(self) -> dict[str, list[str]]:
         return dict(self._run("write_board_manifest"))
-
-
 
 
 def board_folder(
@@ -220,7 +239,9 @@ def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) ->
     return SyncBoard(make(versioned, allow_pickle_read))
 
 
-def board_s3(path: str, versioned: bool = True, allow_pickle_read: bool | None = None, **kwargs: Any) -> SyncBoard:
+def board_s3(
+    path: str, versioned: bool = True, allow_pickle_read: bool | None = None, **kwargs: Any
+) -> SyncBoard:
     """An S3 board with blocking verbs (see :func:`apins.board_s3` for every option)."""
     from .constructors import board_s3 as make
 
@@ -242,9 +263,14 @@ def board_url(
 
     return SyncBoard(
         make(
-            url, headers=headers, cache=cache, allow_pickle_read=allow_pickle_read,
-            settings=settings, max_age=max_age, allow_external=allow_external,
-        )  # fmt: skip
+            url,
+            headers=headers,
+            cache=cache,
+            allow_pickle_read=allow_pickle_read,
+            settings=settings,
+            max_age=max_age,
+            allow_external=allow_external,
+        )
     )
 
 

@@ -18,9 +18,12 @@ async def main(path: str) -> None:
     async with apins.board_folder(path) as board:
         sales = pa.table({"region": ["north", "south"], "units": [120, 80]})
         first = await board.pin_write(
-            sales, "sales", type="parquet", description="Units sold per region",
+            sales,
+            "sales",
+            type="parquet",
+            description="Units sold per region",
             metadata={"source": "quickstart"},
-        )  # fmt: skip
+        )
         print(f"wrote {first.name} version {first.version}: {first.title}")
 
         more = pa.table({"region": ["north", "south", "east"], "units": [130, 85, 40]})

@@ -149,9 +149,7 @@ class PathBackend:
             try:
                 return await anyio.Path(path).read_bytes()
             except (FileNotFoundError, NotADirectoryError):
-                raise VersionNotFound(
-                    f"Pin {name!r} has no version {version!r}."
-                ) from None
+                raise VersionNotFound(f"Pin {name!r} has no version {version!r}.") from None
         if self.cache is not None:
             hit = self.cache.lookup(self.identity, name, version, DATA_TXT)
             if hit is not None:
@@ -300,11 +298,15 @@ class PathBackend:
         prefix = join_key(name, version) + "/"
         marker = raw_meta if raw_meta is not None else dump_meta(meta)
         try:
-            await self.store.commit_version(prefix, list(files), (DATA_TXT, marker), progress=progress)
+            await self.store.commit_version(
+                prefix, list(files), (DATA_TXT, marker), progress=progress
+            )
         except VersionExists:
             existing = await self.read_meta(name, version)
             if existing.pin_hash == meta.pin_hash:
-                log.info("Version %s of pin %r already exists with the same content.", version, name)
+                log.info(
+                    "Version %s of pin %r already exists with the same content.", version, name
+                )
                 return version
             raise VersionConflict(
                 f"Pin {name!r} already has a version named {version!r} with other content "
@@ -352,7 +354,9 @@ class PathBackend:
         self._check_writable()
         found = await self._complete_versions("")
         manifest = {
-            pin: [f"{pin}/{v.version}/" for v in sort_versions([VersionInfo.from_name(x) for x in vs])]
+            pin: [
+                f"{pin}/{v.version}/" for v in sort_versions([VersionInfo.from_name(x) for x in vs])
+            ]
             for pin, vs in sorted(found.items())
         }
         await self.store.put_bytes(MANIFEST, dump_manifest(manifest))

@@ -9,9 +9,11 @@ listings ignore.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -113,9 +115,7 @@ class FolderStore:
         base = self.local_path(prefix) if prefix.strip("/") else self.root
         try:
             with os.scandir(base) as it:
-                return sorted(
-                    e.name for e in it if e.is_dir() and not e.name.startswith(".")
-                )
+                return sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
         except (FileNotFoundError, NotADirectoryError):
             return []
 
@@ -125,7 +125,7 @@ class FolderStore:
             st = await anyio.to_thread.run_sync(os.stat, path)
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(f"no file {key!r} on this board") from None
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(st.st_mode):
             raise ObjectNotFound(f"{key!r} is not a file")
         return ObjectInfo(key, st.st_size, _etag(st), _mtime(st))
 
@@ -178,10 +178,8 @@ class FolderStore:
     async def delete_many(self, keys: Sequence[str]) -> None:
         def rm() -> None:
             for key in keys:
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     os.remove(self.local_path(key))
-                except FileNotFoundError:
-                    pass
 
         await anyio.to_thread.run_sync(rm)
 
@@ -222,7 +220,10 @@ class FolderStore:
                 for name, src in files:
                     dest = staging / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    if src.parent.name.startswith(TMP_PREFIX) and src.parent.parent == staging.parent:
+                    if (
+                        src.parent.name.startswith(TMP_PREFIX)
+                        and src.parent.parent == staging.parent
+                    ):
                         os.replace(src, dest)  # staged by the board on this file system
                     else:
                         _copy_file(src, dest, join_key(prefix, name), progress)
