@@ -13,11 +13,13 @@ Optional capabilities are separate protocols (:class:`LocalStore`, :class:`Multi
 from __future__ import annotations
 
 import builtins
+import io
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import PinsError, TransferError
 
@@ -160,13 +162,73 @@ class LocalStore(Protocol):
     def local_path(self, key: str) -> Path: ...
 
 
+@dataclass(frozen=True, slots=True)
+class FileSpan:
+    """Bytes ``[start, end)`` of a local file: a part body streamed from disk, never held
+    in memory whole."""
+
+    path: Path
+    start: int
+    end: int
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def open(self) -> SpanReader:
+        """A seekable, read-only file object over just this span (blocking I/O)."""
+        return SpanReader(self)
+
+
+class SpanReader(io.RawIOBase):
+    """Reads one :class:`FileSpan`; positions are relative to the span's start."""
+
+    def __init__(self, span: FileSpan) -> None:
+        super().__init__()
+        self._span = span
+        self._f = open(span.path, "rb")  # noqa: SIM115 - closed by close()
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        size = len(self._span)
+        base = {0: 0, 1: self._pos, 2: size}[whence]
+        self._pos = max(0, min(size, base + offset))
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._span) - self._pos)
+        if n <= 0:
+            return 0
+        got = os.preadv(self._f.fileno(), [view[:n]], self._span.start + self._pos)
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()
+
+
 @runtime_checkable
 class MultipartStore(Protocol):
     """Multipart upload primitives, driven by :mod:`apins.transfer.upload`."""
 
     async def create_multipart(self, key: str) -> str: ...
 
-    async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str: ...
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | FileSpan
+    ) -> str:
+        """Upload one part; a FileSpan is streamed from disk."""
+        ...
 
     async def complete_multipart(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]

@@ -1,0 +1,45 @@
+"""The ``apins`` command line: a thin layer over the async API (one ``anyio.run`` per call).
+
+apins list s3://bucket/board --endpoint-url http://127.0.0.1:8333
+apins mirror connect://connect.example.org ./backup --versions latest --json
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+import anyio
+
+from .context import Context
+from .errors import exit_code, one_line
+from .parser import build_parser
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 error, 2 usage, 3 not found)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context.from_args(args)
+    logging.basicConfig(
+        level=logging.DEBUG if ctx.debug else logging.ERROR,
+        format="apins: %(levelname)s: %(message)s",
+    )
+    if not ctx.debug:
+        logging.getLogger("apins").setLevel(logging.ERROR)
+    try:
+        code: int = anyio.run(args.func, args, ctx)
+    except KeyboardInterrupt:
+        sys.stderr.write("apins: interrupted\n")
+        return 130
+    except Exception as exc:
+        if ctx.debug:
+            traceback.print_exc()
+        sys.stderr.write(one_line(exc) + "\n")
+        return exit_code(exc)
+    sys.stdout.flush()
+    return code

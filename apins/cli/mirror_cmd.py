@@ -1,0 +1,104 @@
+"""The mirror sub-command: ``apins mirror SOURCE TARGET``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..mirror import MirrorReport, mirror
+from .context import Context
+from .errors import FAILED, NOT_FOUND, UsageError, one_line
+from .output import emit_json
+
+
+def versions_arg(text: str) -> str | int:
+    """``all``, ``latest`` or a positive number (argparse type)."""
+    if text in ("all", "latest"):
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected all, latest or a number, not {text!r}"
+        ) from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {n}")
+    return n
+
+
+def report_exit(report: MirrorReport) -> int:
+    """0 when nothing failed; 3 when every failure is a missing pin/version; else 1."""
+    if report.ok:
+        return 0
+    return NOT_FOUND if all(f.not_found for f in report.failed) else FAILED
+
+
+async def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
+    if args.source == args.target:
+        raise UsageError("source and target are the same board")
+    bar = None if args.dry_run else ctx.bar("mirror")
+    try:
+        async with ctx.board(args.source) as source, ctx.board(args.target) as target:
+            report = await mirror(
+                source,
+                target,
+                names=args.pin or None,
+                versions=args.versions,
+                since=args.since,
+                dry_run=args.dry_run,
+                delete=args.delete,
+                concurrency=args.concurrency,
+                stop_on_error=args.stop_on_error,
+                progress=bar,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    if ctx.json:
+        emit_json(report.to_dict())
+    else:
+        for ref in report.copied:
+            print(f"{'would copy' if report.dry_run else 'copied'} {ref.pin} {ref.version}")
+        for ref in report.deleted:
+            print(f"{'would delete' if report.dry_run else 'deleted'} {ref.pin} {ref.version}")
+        print(report.summary())
+    for f in report.failed:
+        where = f.pin + (f" {f.version}" if f.version else "")
+        sys.stderr.write(one_line(f.error).replace("error: ", f"error: {where}: ", 1) + "\n")
+    return report_exit(report)
+
+
+def add_mirror_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register mirror."""
+    p = sub.add_parser(
+        "mirror",
+        parents=[common],
+        help="copy pin versions from one board to another, as bytes",
+        description=(
+            "Copy every version the target lacks, as bytes (data.txt byte for byte, files\n"
+            "verified). Re-running skips what is already there, so an interrupted mirror\n"
+            "finishes. Boards on one S3 endpoint copy server-side."
+        ),
+    )
+    p.add_argument("source", help="board URL to copy from")
+    p.add_argument("target", help="board URL to copy to")
+    p.add_argument("--pin", action="append", metavar="NAME", help="only this pin (repeatable)")
+    p.add_argument(
+        "--versions", type=versions_arg, default="all", metavar="{all,latest,N}",
+        help="which versions of each pin (default: all)",
+    )  # fmt: skip
+    p.add_argument("--since", metavar="TIME", help="only versions created at or after TIME")
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would happen; change nothing"
+    )
+    p.add_argument(
+        "--delete", action="store_true",
+        help="also delete target versions (and pins) the source does not have",
+    )  # fmt: skip
+    p.add_argument(
+        "--concurrency", type=int, default=8, metavar="N",
+        help="versions and file transfers in flight (default: 8)",
+    )  # fmt: skip
+    p.add_argument("--stop-on-error", action="store_true", help="stop at the first failure")
+    p.set_defaults(func=cmd_mirror)

@@ -1,0 +1,26 @@
+"""Bulk mirroring of pin versions between boards: ``await apins.mirror(source, target)``.
+
+Versions move as bytes (data.txt byte for byte, files verified), concurrently, server-side
+when both boards are on one S3 endpoint; re-running finishes an interrupted mirror.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
+from .run import mirror
+
+__all__ = ["MirrorFailed", "MirrorFailure", "MirrorReport", "VersionRef", "mirror"]
+
+
+class _CallableModule(types.ModuleType):
+    """``apins.mirror`` is this package once imported; calling it calls :func:`mirror`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return mirror(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

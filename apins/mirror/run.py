@@ -1,0 +1,285 @@
+"""``mirror()``: plan every pin, copy what the target lacks, delete what the source lost."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ..errors import PinsError, ReadOnlyBoard
+from ..stores.base import ProgressCallback
+from .copy import VersionCopier
+from .plan import (
+    PinPlan,
+    SideVersion,
+    SinceArg,
+    VersionsArg,
+    check_versions_arg,
+    gather_bounded,
+    parse_since,
+    path_like,
+    plan_pin,
+    side_versions,
+    target_pin_name,
+)
+from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
+
+if TYPE_CHECKING:
+    from ..board import Board
+
+log = logging.getLogger("apins")
+
+#: concurrent metadata requests while planning, at least
+_PLAN_CONCURRENCY = 16
+
+
+class _Run:
+    """State of one mirror call: the report, the failure rule, the limits."""
+
+    def __init__(self, report: MirrorReport, stop_on_error: bool, concurrency: int) -> None:
+        self.report = report
+        self.stop_on_error = stop_on_error
+        self.concurrency = concurrency
+        self.files = anyio.CapacityLimiter(concurrency)
+        self.meta = anyio.CapacityLimiter(max(concurrency, _PLAN_CONCURRENCY))
+        self.scope: anyio.CancelScope | None = None
+        self.failed_pins: set[str] = set()
+
+    def fail(self, pin: str, version: str | None, error: BaseException) -> None:
+        """Record a failure; with stop_on_error, cancel whatever runs in ``scope``."""
+        log.warning("mirror: %s%s failed: %s", pin, f"@{version}" if version else "", error)
+        self.report.failed.append(MirrorFailure(pin, version, error))
+        self.failed_pins.add(pin)
+        if self.stop_on_error and self.scope is not None:
+            self.scope.cancel()
+
+    def check_stop(self) -> None:
+        if self.stop_on_error and self.report.failed:
+            raise MirrorFailed(self.report.failed[0], self.report)
+
+    async def guarded(
+        self, pin: str, version: str | None, fn: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run ``fn``; an error becomes a failure of ``pin``/``version`` instead of raising."""
+        try:
+            await fn()
+        except Exception as exc:  # one bad pin must not stop the others
+            self.fail(pin, version, exc)
+
+
+async def mirror(
+    source: Board,
+    target: Board,
+    names: str | Iterable[str] | None = None,
+    versions: VersionsArg = "all",
+    since: SinceArg = None,
+    dry_run: bool = False,
+    delete: bool = False,
+    concurrency: int = 8,
+    stop_on_error: bool = False,
+    progress: ProgressCallback | None = None,
+) -> MirrorReport:
+    """Copy pins from ``source`` to ``target`` version by version, as bytes.
+
+    Every copied version keeps its version name, its data.txt (byte for byte) and pin_hash;
+    files are checked against the hash on the way (server-side copies by size). Versions the
+    target already has with the same hash are skipped, so a re-run after an interruption
+    finishes the job. ``names``: pins to mirror (default: all). ``versions``: ``"all"``,
+    ``"latest"`` or the ``n`` newest; ``since``: only versions created at or after it.
+    ``delete=True`` also removes target versions the source does not have (and, when
+    ``names`` is None, target pins the source does not have). ``dry_run`` changes nothing.
+    ``concurrency`` bounds versions and file transfers in flight. A failing pin or version is
+    reported in ``MirrorReport.failed``; with ``stop_on_error`` the first failure cancels the
+    rest and raises :class:`MirrorFailed` (its ``report`` says what was done).
+    """
+    check_versions_arg(versions)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive number, not {concurrency!r}")
+    cutoff = parse_since(since)
+    if target.backend.read_only and not dry_run:
+        raise ReadOnlyBoard(f"cannot mirror into {target.board_deparse()}: it is read-only")
+    started = time.monotonic()
+    run = _Run(MirrorReport(dry_run=dry_run), stop_on_error, concurrency)
+    pins = [names] if isinstance(names, str) else (list(names) if names is not None else None)
+    plans = await _plan_all(source, target, pins, versions, cutoff, delete, run)
+    run.check_stop()
+    orphans = await _orphan_pins(target, plans, run) if delete and pins is None else []
+    run.check_stop()
+    if dry_run:
+        await _dry_run(source, plans, orphans, run)
+    else:
+        await _copy_all(source, target, plans, progress, run)
+        run.check_stop()
+        await _delete_all(target, plans, orphans, run)
+        run.check_stop()
+    report = run.report
+    for refs in (report.copied, report.skipped, report.deleted):
+        refs.sort(key=lambda r: (r.pin, r.version or ""))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _plan_all(
+    source: Board,
+    target: Board,
+    pins: list[str] | None,
+    versions: VersionsArg,
+    since: datetime | None,
+    delete: bool,
+    run: _Run,
+) -> list[PinPlan]:
+    if pins is None:
+        pins = await source.pin_list()
+    found: list[PinPlan | None] = [None] * len(pins)
+
+    async def one(i: int) -> None:
+        async def work() -> None:
+            found[i] = await plan_pin(
+                source.backend, target.backend, pins[i],
+                versions=versions, since=since, delete=delete, limit=run.meta,
+            )  # fmt: skip
+
+        await run.guarded(pins[i], None, work)
+
+    with anyio.CancelScope() as scope:
+        run.scope = scope
+        async with anyio.create_task_group() as tg:
+            for i in range(len(pins)):
+                tg.start_soon(one, i)
+    plans = [p for p in found if p is not None]
+    seen: dict[str, str] = {}
+    for plan in plans:
+        other = seen.setdefault(plan.target_pin, plan.pin)
+        if other != plan.pin:
+            run.fail(plan.pin, None, PinsError(
+                f"pins {other!r} and {plan.pin!r} would both become {plan.target_pin!r} on "
+                "the target; mirror them separately (names=)"
+            ))  # fmt: skip
+    plans = [p for p in plans if p.pin not in run.failed_pins]
+    for plan in plans:
+        run.report.skipped += [VersionRef(plan.pin, v.name) for v in plan.skip]
+        for sv, err in plan.conflicts:
+            run.fail(plan.pin, sv.name, err)
+    return plans
+
+
+async def _orphan_pins(target: Board, plans: list[PinPlan], run: _Run) -> list[PinPlan]:
+    """Target pins the source does not have at all (delete=True without names=)."""
+    kept = {p.target_pin for p in plans} | {target_pin_name(p) for p in run.failed_pins}
+    orphans = [n for n in await target.pin_list() if n not in kept]
+
+    async def versions_of(name: str) -> PinPlan:
+        there = await side_versions(target.backend, name, run.meta, missing_ok=True)
+        return PinPlan(name, name, delete=there)
+
+    return await gather_bounded(run.meta, [lambda n=n: versions_of(n) for n in orphans])  # type: ignore[misc]
+
+
+async def _dry_run(source: Board, plans: list[PinPlan], orphans: list[PinPlan], run: _Run) -> None:
+    report = run.report
+    sizes: list[int] = []
+
+    async def size_of(pin: str, sv: SideVersion) -> None:
+        async def work() -> None:
+            meta = await source.backend.read_meta(pin, sv.id)
+            sizes.append(meta.total_size)
+
+        await run.guarded(pin, sv.name, work)
+
+    async with anyio.create_task_group() as tg:
+        for plan in plans:
+            for sv in plan.copy:
+                report.copied.append(VersionRef(plan.pin, sv.name))
+                tg.start_soon(size_of, plan.pin, sv)
+    report.bytes = sum(sizes)
+    for plan in [*plans, *orphans]:
+        report.deleted += [VersionRef(plan.target_pin, v.name) for v in plan.delete]
+
+
+def _jobs(plans: list[PinPlan], per_pin: bool) -> Iterator[tuple[PinPlan, list[SideVersion]]]:
+    """Units of work: one version each, or (per_pin) each pin's versions in order."""
+    if per_pin:
+        for plan in plans:
+            if plan.copy:
+                yield plan, plan.copy
+        return
+    depth = max((len(p.copy) for p in plans), default=0)
+    for i in range(depth):  # round-robin over pins: every pin makes progress early
+        for plan in plans:
+            if i < len(plan.copy):
+                yield plan, [plan.copy[i]]
+
+
+async def _copy_all(
+    source: Board,
+    target: Board,
+    plans: list[PinPlan],
+    progress: ProgressCallback | None,
+    run: _Run,
+) -> None:
+    copier = VersionCopier(source.backend, target.backend, run.files, progress)
+    # boards without portable version names (Connect) get versions oldest first, one by one,
+    # so that the newest copied version ends up the active one
+    jobs = _jobs(plans, per_pin=not path_like(target.backend))
+    report = run.report
+
+    async def worker() -> None:
+        for plan, versions in jobs:
+            for sv in versions:
+                if plan.pin in run.failed_pins and not path_like(target.backend):
+                    break
+
+                async def work(plan: PinPlan = plan, sv: SideVersion = sv) -> None:
+                    done = await copier.copy(plan.pin, sv, plan.target_pin)
+                    report.copied.append(VersionRef(plan.pin, sv.name))
+                    report.bytes += done.bytes
+                    report.server_side_files += done.server_side
+
+                await run.guarded(plan.pin, sv.name, work)
+
+    try:
+        with anyio.CancelScope() as scope:
+            run.scope = scope
+            async with anyio.create_task_group() as tg:
+                for _ in range(run.concurrency):
+                    tg.start_soon(worker)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await copier.aclose()
+
+
+async def _delete_all(
+    target: Board, plans: list[PinPlan], orphans: list[PinPlan], run: _Run
+) -> None:
+    """Delete after copying (a pin never goes empty mid-way); pins with failures keep all."""
+    backend = target.backend
+
+    async def pin_done(plan: PinPlan) -> None:
+        if plan.pin in run.failed_pins or not plan.delete:
+            return
+        for tv in plan.delete:
+
+            async def work(tv: SideVersion = tv) -> None:
+                await backend.delete_version(plan.target_pin, tv.id)
+                run.report.deleted.append(VersionRef(plan.target_pin, tv.name))
+
+            await run.guarded(plan.target_pin, tv.name, work)
+
+    async def orphan(plan: PinPlan) -> None:
+        async def work() -> None:
+            await backend.delete_pin(plan.target_pin)
+            run.report.deleted += [VersionRef(plan.target_pin, v.name) for v in plan.delete]
+
+        await run.guarded(plan.target_pin, None, work)
+
+    with anyio.CancelScope() as scope:
+        run.scope = scope
+        async with anyio.create_task_group() as tg:
+            for plan in plans:
+                tg.start_soon(pin_done, plan)
+            for plan in orphans:
+                tg.start_soon(orphan, plan)

@@ -1,0 +1,660 @@
+"""S3 (and S3-compatible: SeaweedFS, MinIO, moto...) store on aiobotocore.
+
+aiobotocore and botocore are imported lazily, on first use, so ``import apins`` stays light.
+Error mapping: missing → ObjectNotFound; 304 → NotModified; 412 → PreconditionFailed;
+416 → RangeNotSatisfiable; 403 and bad keys → StoreAccessError; throttling, 5xx, timeouts and
+dropped connections → TransientError. No message ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import io
+import math
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from ..errors import StoreAccessError, TransferError
+from ..settings import TransferSettings
+from ..transfer._util import first_error
+from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.upload import upload_file
+from .base import (
+    FileSpan,
+    NotModified,
+    ObjectInfo,
+    ObjectNotFound,
+    PreconditionFailed,
+    ProgressCallback,
+    RangeNotSatisfiable,
+    Store,
+)
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+GiB = 1024**3
+#: largest object CopyObject copies in one request
+MAX_SINGLE_COPY = 5 * GiB
+#: part size for UploadPartCopy of larger objects
+COPY_PART = 512 * 1024**2
+DELETE_BATCH = 1000
+
+_ACCESS_CODES = frozenset(
+    {
+        "403",
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AllAccessDisabled",
+        "AuthorizationHeaderMalformed",
+    }
+)
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+def normalize_prefix(prefix: str) -> str:
+    """Return the key prefix with no leading '/' and exactly one trailing '/' (or '').
+
+    pins-python's ``board_s3("bucket/sub")`` stores ``sub/<pin>/<version>/<file>``; R pins
+    concatenates its prefix verbatim and needs ``"sub/"`` for the same keys. Normalising both
+    spellings (``"sub"``, ``"sub/"``, ``"/sub//"``) to ``"sub/"`` makes all of them one board.
+    """
+    stripped = prefix.strip("/")
+    return stripped + "/" if stripped else ""
+
+
+def normalize_etag(etag: str | None) -> str | None:
+    """ETags in their quoted HTTP form; SeaweedFS returns copy ETags without quotes."""
+    if etag is None or etag == "":
+        return None
+    etag = etag.strip()
+    if etag.startswith(('"', 'W/"')):
+        return etag
+    return f'"{etag}"'
+
+
+def _if_match(etag: str | None) -> dict[str, str]:
+    return {"CopySourceIfMatch": etag} if etag else {}
+
+
+class _S3ReadStream:
+    """An open GetObject body, streamed in chunks; transport failures become TransientError."""
+
+    def __init__(self, body: Any, info: ObjectInfo, start: int, length: int, ranged: bool) -> None:
+        self._body = body
+        self.info = info
+        self.start = start
+        self.length = length
+        self.ranged = ranged
+
+    async def chunks(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of at most ``chunk_size`` bytes."""
+        while True:
+            try:
+                chunk: bytes = await self._body.read(chunk_size)
+            except Exception as exc:
+                if _is_transport_error(exc):
+                    raise TransientError(
+                        f"reading {self.info.key} failed: {type(exc).__name__}"
+                    ) from exc
+                raise
+            if not chunk:
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._body.close()
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """Connection drops, timeouts and truncated bodies, from aiohttp or botocore."""
+    import aiohttp
+    from botocore import exceptions as bex
+
+    return isinstance(
+        exc,
+        aiohttp.ClientError
+        | asyncio.TimeoutError
+        | ConnectionError
+        | bex.HTTPClientError
+        | bex.IncompleteReadError
+        | bex.ResponseStreamingError,
+    )
+
+
+class _ProgressReader(io.RawIOBase):
+    """A readable file wrapper that reports bytes read (from aiohttp's reader thread)."""
+
+    def __init__(self, raw: io.BufferedReader, report: Callable[[int], None]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._report = report
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self._report(n)
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._report(len(data))
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class S3Store:
+    """A board root in an S3 bucket: keys are ``prefix + key``.
+
+    ``prefix`` is normalised to end in exactly one '/' (see :func:`normalize_prefix`), so
+    ``S3Store("bucket", "sub")`` reads the board pins-python writes with
+    ``board_s3("bucket/sub")`` and R writes with ``board_s3("bucket", prefix = "sub/")``.
+
+    The constructor does no I/O. Credentials come from explicit keys, else ``profile``,
+    else the usual AWS chain (environment, config files, instance roles); ``anonymous=True``
+    sends unsigned requests (public buckets). The aiobotocore client is created on first use.
+    """
+
+    read_only = False
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        session_token: str | None = None,
+        anonymous: bool = False,
+        settings: TransferSettings | None = None,
+    ) -> None:
+        if not bucket or "/" in bucket:
+            raise ValueError(f"invalid S3 bucket name: {bucket!r}")
+        self.bucket = bucket
+        self.prefix = normalize_prefix(prefix)
+        self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
+        self.region = region
+        self.profile = profile
+        self.anonymous = anonymous
+        self.settings = settings or TransferSettings()
+        self._secrets = (access_key, secret_key, session_token)
+        self.identity = f"s3:{self.endpoint_url or 'aws'}/{bucket}/{self.prefix}"
+        #: API requests sent, by S3 operation name (e.g. "GetObject"): cheap instrumentation
+        #: for tests, benchmarks and users who watch their request bill
+        self.request_counts: Counter[str] = Counter()
+        self._client: Any = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._lock: asyncio.Lock | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
+        return f"S3Store(bucket={self.bucket!r}, prefix={self.prefix!r}{where})"
+
+    # -- client -------------------------------------------------------------------------------
+
+    async def _get_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._create_client()
+        return self._client
+
+    async def _create_client(self) -> Any:
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import AioSession
+        from botocore import UNSIGNED
+
+        s = self.settings
+        options: dict[str, Any] = {
+            "max_pool_connections": s.max_connections,
+            "connect_timeout": s.connect_timeout,
+            "read_timeout": s.read_timeout,
+            "retries": {"max_attempts": 1, "mode": "standard"},
+            "request_checksum_calculation": "when_required",
+            "response_checksum_validation": "when_required",
+        }
+        if self.endpoint_url:
+            options["s3"] = {"addressing_style": "path"}
+        if self.anonymous:
+            options["signature_version"] = UNSIGNED
+        session = AioSession(profile=self.profile)
+        access_key, secret_key, token = self._secrets
+        region = self.region or (None if not self.endpoint_url else "us-east-1")
+        if region is None and session.get_config_variable("region") is None:
+            region = "us-east-1"
+        context = session.create_client(
+            "s3",
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=token,
+            config=AioConfig(**options),
+        )
+        stack = contextlib.AsyncExitStack()
+        client = await stack.enter_async_context(context)
+        self._stack = stack
+        return client
+
+    async def aclose(self) -> None:
+        """Close the client and its connections; the store can be used again afterwards."""
+        stack, self._stack, self._client = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
+
+    def _board_limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.settings.max_connections)
+        return self._limiter
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _where(self, key: str | None) -> str:
+        place = f"s3://{self.bucket}/{self.prefix}{key or ''}"
+        return place + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+
+    def _map_error(self, exc: Exception, op: str, key: str | None) -> Exception:
+        """Translate a botocore/aiohttp exception into the apins hierarchy."""
+        from botocore import exceptions as bex
+
+        where = self._where(key)
+        if isinstance(exc, bex.ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in _MISSING_CODES or (status == 404 and code != "NoSuchBucket"):
+                return ObjectNotFound(f"no object {where}")
+            if code == "NoSuchBucket":
+                return ObjectNotFound(f"bucket {self.bucket!r} does not exist ({where})")
+            if code == "304" or status == 304:
+                return NotModified(key or "", None)
+            if code == "PreconditionFailed" or status == 412:
+                return PreconditionFailed(f"{where} no longer matches the expected ETag")
+            if code == "InvalidRange" or status == 416:
+                return RangeNotSatisfiable(f"requested range lies outside {where}")
+            if code in _ACCESS_CODES or status in (401, 403):
+                return StoreAccessError(
+                    f"S3 refused {op} on {where} ({code or status}): check the access key, "
+                    "secret, session token and the bucket's permissions"
+                )
+            if code in TRANSIENT_CODES or status in TRANSIENT_STATUSES:
+                return TransientError(f"S3 {op} on {where} failed: {code or status}")
+            message = str(error.get("Message", ""))
+            return TransferError(f"S3 {op} on {where} failed: {code or status} {message}".strip())
+        if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+            return StoreAccessError(
+                f"no usable AWS credentials for {where}: pass access_key/secret_key or "
+                "profile, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use anonymous=True"
+            )
+        if _is_transport_error(exc):
+            return TransientError(f"S3 {op} on {where} failed: {type(exc).__name__}")
+        return exc
+
+    async def _call(self, op: str, key: str | None, **params: Any) -> Any:
+        """One API call, errors mapped; no retries."""
+        client = await self._get_client()
+        self.request_counts["".join(w.capitalize() for w in op.split("_"))] += 1
+        try:
+            return await getattr(client, op)(**params)
+        except Exception as exc:
+            mapped = self._map_error(exc, op, key)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
+    async def _retry(self, op: str, key: str | None, **params: Any) -> Any:
+        """One API call with our retries on transient failures."""
+        return await with_retries(
+            lambda: self._call(op, key, **params),
+            settings=self.settings,
+            what=f"S3 {op} on {self._where(key)}",
+        )
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def _info(self, key: str, size: int, etag: str | None, modified: Any) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=int(size),
+            etag=normalize_etag(etag),
+            last_modified=modified if isinstance(modified, datetime) else None,
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _pages(self, prefix: str, delimiter: str | None) -> AsyncIterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._k(prefix)}
+            if delimiter:
+                params["Delimiter"] = delimiter
+            if token:
+                params["ContinuationToken"] = token
+            page = await self._retry("list_objects_v2", prefix, **params)
+            yield page
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+
+    async def list(self, prefix: str) -> list[ObjectInfo]:
+        """Every object under ``prefix`` (all pages), keys relative to the board root."""
+        cut = len(self.prefix)
+        found: list[ObjectInfo] = []
+        async for page in self._pages(prefix, None):
+            for item in page.get("Contents", []):
+                found.append(
+                    self._info(
+                        item["Key"][cut:], item["Size"], item.get("ETag"), item.get("LastModified")
+                    )
+                )
+        return found
+
+    async def list_dirs(self, prefix: str) -> builtins.list[str]:
+        """Names of the immediate sub-'directories' of ``prefix`` (no slashes)."""
+        full = len(self._k(prefix))
+        names: builtins.list[str] = []
+        async for page in self._pages(prefix, "/"):
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][full:].rstrip("/")
+                if name:
+                    names.append(name)
+        return names
+
+    async def head(self, key: str) -> ObjectInfo:
+        """Size and ETag of ``key``; raises ObjectNotFound."""
+        r = await self._retry("head_object", key, Bucket=self.bucket, Key=self._k(key))
+        return self._info(key, r["ContentLength"], r.get("ETag"), r.get("LastModified"))
+
+    async def open_read(
+        self,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> _S3ReadStream:
+        """GetObject for bytes ``[start, end)``; one attempt (the transfer engine retries)."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._k(key)}
+        if start or end is not None:
+            if end is not None and end <= start:
+                raise RangeNotSatisfiable(f"empty range [{start}, {end}) of {self._where(key)}")
+            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        if if_match:
+            params["IfMatch"] = if_match
+        if if_none_match:
+            params["IfNoneMatch"] = if_none_match
+        try:
+            r = await self._call("get_object", key, **params)
+        except NotModified:
+            raise NotModified(key, if_none_match) from None
+        length = int(r.get("ContentLength", 0))
+        match = _CONTENT_RANGE.fullmatch(r.get("ContentRange") or "")
+        if match:
+            first = int(match.group(1))
+            total = int(match.group(3)) if match.group(3) != "*" else first + length
+            ranged = True
+        else:
+            first, total, ranged = 0, length, False
+        info = self._info(key, total, r.get("ETag"), r.get("LastModified"))
+        return _S3ReadStream(r["Body"], info, first, length, ranged)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        """PutObject of a small in-memory body."""
+        r = await self._retry("put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data)
+        return self._info(key, len(data), r.get("ETag"), None)
+
+    async def put_file_single(
+        self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None
+    ) -> ObjectInfo:
+        """PutObject streaming ``path`` from disk; one attempt (the engine retries)."""
+        size = os.stat(path).st_size
+        loop = asyncio.get_running_loop()
+        raw = await anyio.to_thread.run_sync(lambda: open(path, "rb"))  # noqa: SIM115
+        body: io.RawIOBase | io.BufferedReader = raw
+        if on_bytes is not None:
+
+            def report(n: int) -> None:
+                loop.call_soon_threadsafe(on_bytes, n)
+
+            body = _ProgressReader(raw, report)
+        try:
+            r = await self._call(
+                "put_object",
+                key,
+                Bucket=self.bucket,
+                Key=self._k(key),
+                Body=body,
+                ContentLength=size,
+            )
+        finally:
+            body.close()
+        return self._info(key, size, r.get("ETag"), None)
+
+    async def put_file(
+        self, key: str, path: Path, *, progress: ProgressCallback | None = None
+    ) -> ObjectInfo:
+        """Upload a local file: streamed, multipart above ``settings.multipart_threshold``."""
+        return await upload_file(
+            self,
+            key,
+            path,
+            settings=self.settings,
+            progress=progress,
+            limiter=self._board_limiter(),
+        )
+
+    async def create_multipart(self, key: str) -> str:
+        r = await self._call("create_multipart_upload", key, Bucket=self.bucket, Key=self._k(key))
+        return str(r["UploadId"])
+
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | FileSpan
+    ) -> str:
+        body: Any = data
+        if isinstance(data, FileSpan):
+            body = await anyio.to_thread.run_sync(data.open)
+        try:
+            r = await self._call(
+                "upload_part",
+                key,
+                Bucket=self.bucket,
+                Key=self._k(key),
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=body,
+                ContentLength=len(data),
+            )
+        finally:
+            if body is not data:
+                body.close()
+        return str(normalize_etag(r["ETag"]))
+
+    async def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectInfo:
+        await self._call(
+            "complete_multipart_upload",
+            key,
+            Bucket=self.bucket,
+            Key=self._k(key),
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in parts]},
+        )
+        return await self.head(key)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        await self._call(
+            "abort_multipart_upload",
+            key,
+            Bucket=self.bucket,
+            Key=self._k(key),
+            UploadId=upload_id,
+        )
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """DeleteObjects in batches of 1000; missing keys are fine."""
+        keys = list(keys)
+        for i in range(0, len(keys), DELETE_BATCH):
+            batch = [{"Key": self._k(k)} for k in keys[i : i + DELETE_BATCH]]
+            r = await self._retry(
+                "delete_objects",
+                None,
+                Bucket=self.bucket,
+                Delete={"Objects": batch, "Quiet": True},
+            )
+            errors = [e for e in r.get("Errors", []) if e.get("Code") != "NoSuchKey"]
+            if errors:
+                first = errors[0]
+                raise TransferError(
+                    f"could not delete {len(errors)} object(s) under {self._where(None)}, "
+                    f"e.g. {first.get('Key')}: {first.get('Code')}"
+                )
+
+    async def commit_version(
+        self,
+        prefix: str,
+        files: Sequence[tuple[str, Path]],
+        marker: tuple[str, bytes],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Upload the data files (concurrently), then the data.txt marker, last.
+
+        If a data file fails (or the call is cancelled), the version's data files are deleted
+        and the error re-raised, so no partial version is left behind (none is visible anyway:
+        it has no marker).
+        """
+        limiter = self._board_limiter()
+        names = iter(files)
+
+        async def worker() -> None:
+            for name, path in names:
+                await upload_file(
+                    self,
+                    prefix + name,
+                    path,
+                    settings=self.settings,
+                    progress=progress,
+                    limiter=limiter,
+                )
+
+        try:
+            try:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(max(1, min(len(files), self.settings.max_concurrency))):
+                        tg.start_soon(worker)
+            except BaseExceptionGroup as group:
+                raise first_error(group) from None
+        except BaseException:
+            with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
+                # every name of this new version, also those cut off mid-request
+                await self.delete_many([prefix + name for name, _ in files])
+            raise
+        name, content = marker
+        await self.put_bytes(prefix + name, content)
+
+    # -- server-side copy -----------------------------------------------------------------------
+
+    async def copy_from(self, source: Store, source_key: str, key: str) -> ObjectInfo | None:
+        """CopyObject (UploadPartCopy above 5 GiB) from an S3Store on the same endpoint.
+
+        Returns None when ``source`` is elsewhere, so the caller streams the bytes instead.
+        """
+        if not isinstance(source, S3Store) or source.endpoint_url != self.endpoint_url:
+            return None
+        info = await source.head(source_key)
+        copy_source = {"Bucket": source.bucket, "Key": source._k(source_key)}
+        if info.size <= MAX_SINGLE_COPY:
+            r = await self._retry(
+                "copy_object",
+                key,
+                Bucket=self.bucket,
+                Key=self._k(key),
+                CopySource=copy_source,
+                **_if_match(info.etag),
+            )
+            result = r.get("CopyObjectResult", {})
+            return self._info(key, info.size, result.get("ETag"), result.get("LastModified"))
+        return await self._copy_multipart(copy_source, info, key)
+
+    async def _copy_multipart(
+        self, copy_source: dict[str, str], info: ObjectInfo, key: str
+    ) -> ObjectInfo:
+        upload_id = await with_retries(
+            lambda: self.create_multipart(key), settings=self.settings, what=f"copy to {key}"
+        )
+        count = math.ceil(info.size / COPY_PART)
+        etags: dict[int, str] = {}
+        numbers = iter(range(1, count + 1))
+
+        async def worker() -> None:
+            for n in numbers:
+                first = (n - 1) * COPY_PART
+                last = min(n * COPY_PART, info.size) - 1
+                r = await self._retry(
+                    "upload_part_copy",
+                    key,
+                    Bucket=self.bucket,
+                    Key=self._k(key),
+                    UploadId=upload_id,
+                    PartNumber=n,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={first}-{last}",
+                    **_if_match(info.etag),
+                )
+                etags[n] = str(normalize_etag(r["CopyPartResult"]["ETag"]))
+
+        try:
+            try:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(min(count, self.settings.max_concurrency)):
+                        tg.start_soon(worker)
+            except BaseExceptionGroup as group:
+                raise first_error(group) from None
+            return await self.complete_multipart(key, upload_id, sorted(etags.items()))
+        except BaseException:
+            with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
+                await self.abort_multipart(key, upload_id)
+            raise

@@ -1,0 +1,61 @@
+"""Small helpers shared by the download and upload engines."""
+
+from __future__ import annotations
+
+import sys
+
+from ..stores.base import ProgressCallback, ProgressEvent
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf exception of a (nested) exception group, to re-raise it bare."""
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
+class Meter:
+    """Counts bytes of one transfer and reports them, at most once per ``step`` bytes."""
+
+    def __init__(
+        self,
+        key: str,
+        total: int | None,
+        direction: str,
+        callback: ProgressCallback | None,
+        step: int,
+    ) -> None:
+        self.key = key
+        self.total = total
+        self.direction = direction
+        self.done = 0
+        self._callback = callback
+        self._step = max(1, step)
+        self._reported = 0
+
+    def add(self, n: int) -> None:
+        """Record ``n`` more bytes moved."""
+        self.done += n
+        if self._callback is not None and self.done - self._reported >= self._step:
+            self._reported = self.done
+            self._callback(ProgressEvent(self.key, self.done, self.total, self.direction))
+
+    def rewind(self, n: int) -> None:
+        """Forget ``n`` bytes counted by an attempt that failed and will be sent again."""
+        self.done -= n
+
+    def finish(self) -> None:
+        """Report the final count with ``finished=True``."""
+        if self._callback is not None:
+            self._callback(
+                ProgressEvent(self.key, self.done, self.total, self.direction, finished=True)
+            )
+
+
+def spans(size: int, part: int) -> list[tuple[int, int]]:
+    """Split ``[0, size)`` into consecutive ``[start, end)`` spans of at most ``part`` bytes."""
+    return [(s, min(s + part, size)) for s in range(0, size, part)]

@@ -1,0 +1,173 @@
+"""Upload one local file: a single streamed put, or a multipart upload with parts in parallel.
+
+Promises (design invariant 5): the file is never read whole into memory; at most
+``max_concurrency`` parts of ``part_size`` bytes are held at once. A multipart upload that
+fails or is cancelled is aborted, so it leaves no orphaned parts behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import anyio
+
+from ..settings import TransferSettings
+from ..stores.base import FileSpan, MultipartStore, ObjectInfo, ProgressCallback, Store
+from ._util import Meter, first_error, spans
+from .retry import with_retries
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+#: the most parts one multipart upload may have (S3's limit; GCS/Azure allow at least as many)
+MAX_PARTS = 10_000
+#: seconds an abort may take after a failure before we give up on it
+ABORT_TIMEOUT = 30.0
+
+
+@runtime_checkable
+class SinglePutStore(Protocol):
+    """A store that can stream one local file to a key in a single request."""
+
+    async def put_file_single(
+        self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None
+    ) -> ObjectInfo:
+        """Send ``path`` as the body of one request, reading it from disk as it goes.
+
+        ``on_bytes(n)`` is called (on the event loop) as bytes are sent. Raises TransientError
+        for failures worth retrying; the caller retries.
+        """
+        ...
+
+
+async def upload_file(
+    store: Store,
+    key: str,
+    path: Path,
+    *,
+    settings: TransferSettings,
+    progress: ProgressCallback | None = None,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> ObjectInfo:
+    """Upload ``path`` to ``key`` and return the stored object's info.
+
+    Files of ``settings.multipart_threshold`` bytes or more go multipart when the store is a
+    MultipartStore; smaller ones in one streamed request. Transient failures are retried
+    (per part); after that TransferError is raised.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    meter = Meter(key, size, "upload", progress, settings.chunk_size)
+    if size >= settings.multipart_threshold and isinstance(store, MultipartStore):
+        info = await _multipart(store, key, path, size, settings, meter, limiter)
+    elif limiter is None:
+        info = await _single(store, key, path, size, settings, meter)
+    else:
+        async with limiter:
+            info = await _single(store, key, path, size, settings, meter)
+    meter.finish()
+    return info
+
+
+async def _single(
+    store: Store, key: str, path: Path, size: int, settings: TransferSettings, meter: Meter
+) -> ObjectInfo:
+    if isinstance(store, SinglePutStore):
+
+        async def attempt() -> ObjectInfo:
+            sent = 0
+
+            def on_bytes(n: int) -> None:
+                nonlocal sent
+                sent += n
+                meter.add(n)
+
+            try:
+                return await store.put_file_single(key, path, on_bytes=on_bytes)
+            except BaseException:
+                meter.rewind(sent)
+                raise
+
+        info = await with_retries(attempt, settings=settings, what=f"uploading {key}")
+        meter.done = size
+        return info
+    if size >= settings.multipart_threshold:
+        raise TypeError(
+            f"{type(store).__name__} can neither stream a file nor upload multipart; "
+            f"{path.name} ({size} bytes) is too large to send from memory"
+        )
+    data = await anyio.Path(path).read_bytes()
+    info = await store.put_bytes(key, data)
+    meter.add(len(data))
+    return info
+
+
+async def _multipart(
+    store: MultipartStore,
+    key: str,
+    path: Path,
+    size: int,
+    settings: TransferSettings,
+    meter: Meter,
+    limiter: anyio.CapacityLimiter | None,
+) -> ObjectInfo:
+    part_size = max(settings.part_size, math.ceil(size / MAX_PARTS))
+    what = f"uploading {key}"
+    upload_id = await with_retries(
+        lambda: store.create_multipart(key), settings=settings, what=what
+    )
+    etags: dict[int, str] = {}
+    try:
+        pending: Iterator[tuple[int, tuple[int, int]]] = iter(enumerate(spans(size, part_size), 1))
+
+        async def send(number: int, start: int, end: int) -> None:
+            async def attempt() -> str:
+                # streamed from disk by the store: memory stays at a few chunks per part
+                return await store.upload_part(key, upload_id, number, FileSpan(path, start, end))
+
+            etags[number] = await with_retries(
+                attempt, settings=settings, what=f"uploading part {number} of {key}"
+            )
+            meter.add(end - start)
+
+        async def worker() -> None:
+            for number, (start, end) in pending:
+                if limiter is None:
+                    await send(number, start, end)
+                else:
+                    async with limiter:
+                        await send(number, start, end)
+
+        count = math.ceil(size / part_size)
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(max(1, min(settings.max_concurrency, count))):
+                    tg.start_soon(worker)
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+        return await with_retries(
+            lambda: store.complete_multipart(key, upload_id, sorted(etags.items())),
+            settings=settings,
+            what=what,
+        )
+    except BaseException:
+        with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
+            await _abort_quietly(store, key, upload_id, settings)
+        raise
+
+
+async def _abort_quietly(
+    store: MultipartStore, key: str, upload_id: str, settings: TransferSettings
+) -> None:
+    """Abort an upload; a failure to abort must not hide the error that caused it."""
+    with contextlib.suppress(Exception):
+        await with_retries(
+            lambda: store.abort_multipart(key, upload_id),
+            settings=settings,
+            what=f"aborting the upload of {key}",
+        )
