@@ -42,7 +42,9 @@ _LAZY = {
     "board_s3": "apins.constructors",
     "board_url": "apins.url",
     "board_connect": "apins.connect",
-    "mirror": "apins.mirror",
+    "mirror": "apins._mirror",
+    "MirrorReport": "apins._mirror",
+    "MirrorFailed": "apins._mirror",
     "Meta": "apins.meta",
     "MetaV0": "apins.meta",
     "VersionInfo": "apins.versions",
@@ -52,12 +54,15 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from ._mirror import MirrorFailed, MirrorReport, mirror
     from .board import Board
     from .cache import Cache
+    from .connect import board_connect
     from .constructors import board_folder, board_local, board_s3, board_temp
     from .meta import Meta, MetaV0
     from .settings import TransferSettings
     from .stores.base import ProgressEvent
+    from .url import board_url
     from .versions import VersionInfo
 
 
@@ -85,6 +90,8 @@ __all__ = [
     "InvalidPinName",
     "Meta",
     "MetaV0",
+    "MirrorFailed",
+    "MirrorReport",
     "ObjectChanged",
     "OfflineError",
     "PickleNotAllowed",
@@ -99,8 +106,11 @@ __all__ = [
     "VersionConflict",
     "VersionInfo",
     "VersionNotFound",
+    "board_connect",
     "board_folder",
     "board_local",
     "board_s3",
     "board_temp",
+    "board_url",
+    "mirror",
 ]

@@ -22,9 +22,9 @@ from . import _portal
 from .board import Board
 
 if TYPE_CHECKING:
+    from ._mirror.report import MirrorReport
     from .formats import Output
     from .meta import AnyMeta, Meta
-    from .mirror.report import MirrorReport
     from .stores.base import ProgressCallback
     from .versions import VersionInfo
 
@@ -300,7 +300,7 @@ def mirror(
     progress: ProgressCallback | None = None,
 ) -> MirrorReport:
     """Copy pins between boards, blocking (see :func:`apins.mirror` for every option)."""
-    from .mirror.run import mirror as amirror
+    from ._mirror.run import mirror as amirror
 
     def unwrap(b: SyncBoard | Board) -> Board:
         return b.board if isinstance(b, SyncBoard) else b

@@ -568,11 +568,6 @@ def test_notebook_reads_a_connect_pin(tmp_path: Path) -> None:
     assert out.splitlines() == [str(TABLE.to_pydict()), "for the notebook"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apins/transfer/download.py::_ranged acquires the board limiter in one task and "
-    "releases it in another (anyio refuses); reported to the lead",
-)
 async def test_large_file_downloads_in_ranges(server: ConnectEmulator, tmp_path: Path) -> None:
     from apins.settings import TransferSettings
 

@@ -12,9 +12,8 @@ import pins
 import pytest
 
 import apins
-from apins import sync
+from apins import MirrorFailed, MirrorReport, sync
 from apins.errors import HashMismatch, PinNotFound, ReadOnlyBoard
-from apins.mirror import MirrorFailed, MirrorReport
 from tests.mirror_support import (
     SMALL_PARTS,
     T0,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..mirror import MirrorReport, mirror
+from .._mirror import MirrorReport, mirror
 from .context import Context
 from .errors import FAILED, NOT_FOUND, UsageError, one_line
 from .output import emit_json

@@ -132,6 +132,7 @@ def _is_transport_error(exc: BaseException) -> bool:
         | asyncio.TimeoutError
         | ConnectionError
         | bex.HTTPClientError
+        | bex.ConnectionError
         | bex.IncompleteReadError
         | bex.ResponseStreamingError,
     )

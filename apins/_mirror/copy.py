@@ -177,8 +177,7 @@ class VersionCopier:
                         paths[i],
                         settings=src.settings,
                         progress=self.progress,
-                        # parts are bounded by settings.max_concurrency; files by self.files
-                        limiter=None,
+                        limiter=src.limiter,
                     )
                 hashes[i], sizes[i] = result.xxh64, result.info.size
 

@@ -6,21 +6,7 @@ when both boards are on one S3 endpoint; re-running finishes an interrupted mirr
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
 from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
 from .run import mirror
 
 __all__ = ["MirrorFailed", "MirrorFailure", "MirrorReport", "VersionRef", "mirror"]
-
-
-class _CallableModule(types.ModuleType):
-    """``apins.mirror`` is this package once imported; calling it calls :func:`mirror`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return mirror(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

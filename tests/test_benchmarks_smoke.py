@@ -1,0 +1,50 @@
+"""Smoke test of the benchmark harness: a cheap scenario runs and yields ratio rows.
+
+No timing is asserted; the numbers themselves belong to `nox -s bench`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_import_scenario_produces_ratio_rows(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "import", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["quick"] is True
+    rows = result["rows"]
+    assert rows, "no rows written"
+    for row in rows:
+        assert row["status"] == "ok"
+        assert row["key"] == "import"
+        assert row["reference"] == "pins-python"
+        assert row["ratio"] is not None and row["ratio"] > 0
+        assert len(row["samples"]["apins"]) == len(row["samples"]["pins-python"]) >= 3
+    # the table printed on stdout names every scenario
+    for row in rows:
+        assert row["scenario"][:40] in proc.stdout
+
+
+def test_unknown_scenario_is_refused() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--only", "no-such-scenario"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "unknown scenario" in proc.stderr
