@@ -254,9 +254,10 @@ async def test_second_read_is_one_conditional_request(
     url = nginx.url + path + "/"
     async with apins.board_url(url) as b:
         assert await b.pin_read("js") == {"k": 4}
-        before = len(nginx.log_entries(path, min_count=1))
+        before = nginx.mark(path)
         assert await b.pin_read("js") == {"k": 4}
-        after = nginx.log_entries(path, min_count=before + 1)[before:]
+        after = nginx.entries_since(path, before)
+        closed = before + len(after) + 1  # entries_since's own closing marker
     assert len(after) == 1
     (entry,) = after
     assert entry.uri == path + "/_pins.yaml" and entry.status == 304 and entry.bytes_sent == 0
@@ -266,7 +267,7 @@ async def test_second_read_is_one_conditional_request(
     async with apins.board_url(url, max_age=3600) as b:
         assert await b.pin_read("js") == {"k": 4}
         assert len(await b.pin_versions("tbl")) == 2
-    assert len(nginx.log_entries(path)) == before + 1
+    assert nginx.entries_since(path, closed) == []
 
 
 async def test_changed_manifest_is_picked_up(nginx: NginxServer, pins_cache_dir: Path) -> None:
@@ -294,9 +295,9 @@ async def test_dict_folder_revalidates_data_txt(nginx: NginxServer, pins_cache_d
         assert await b.pin_read("js") == {"k": [1, 2], "s": "v"}
         (v1,) = await b.pin_versions("js")
         assert v1.version == versions[0].name
-        before = len(nginx.log_entries(path + "/live/", min_count=1))
+        before = nginx.mark(path + "/live/")
         assert await b.pin_read("js") == {"k": [1, 2], "s": "v"}
-        again = nginx.log_entries(path + "/live/", min_count=before + 1)[before:]
+        again = nginx.entries_since(path + "/live/", before)
         assert [(e.uri, e.status) for e in again] == [(path + "/live/data.txt", 304)]
         # the folder now holds another version: new data.txt, new file
         shutil.rmtree(live)
@@ -316,9 +317,9 @@ async def test_raw_file_pin(nginx: NginxServer, pins_cache_dir: Path) -> None:
         assert _bytes(got) == data and Path(got).name == "report.bin"
         with pytest.raises(UnsupportedType, match="pin_download"):
             await b.pin_read("report")
-        before = len(nginx.log_entries(path, min_count=1))
+        before = nginx.mark(path)
         assert (await b.pin_download("report"))[0] == got
-        again = nginx.log_entries(path, min_count=before + 1)[before:]
+        again = nginx.entries_since(path, before)
         assert [(e.method, e.status) for e in again] == [("HEAD", 304)]
         (folder / "report.bin").write_bytes(data[:100])
         (changed,) = await b.pin_download("report")

@@ -14,7 +14,7 @@ import pytest
 from tests.mirror_support import APINS, REPO, cli_env
 from tests.servers import S3Server
 
-DOCS = REPO / "docs" / "mirror-cli.md"
+DOCS = REPO / "README.md"
 
 
 def run(
@@ -33,17 +33,17 @@ def run_json(*args: str, env: dict[str, str] | None = None) -> Any:
 
 
 def documented_help(command: str) -> str:
-    """The block after ``$ apins ... --help`` in docs/mirror-cli.md."""
+    """The block after ``$ apins ... --help`` in README.md."""
     text = DOCS.read_text()
     m = re.search(rf"^\$ {re.escape(command)}\n(.*?)^```$", text, re.M | re.S)
-    assert m, f"docs/mirror-cli.md has no '$ {command}' block"
+    assert m, f"README.md has no '$ {command}' block"
     return m.group(1)
 
 
 @pytest.mark.parametrize("command", ["apins --help", "apins mirror --help"])
 def test_help_in_docs_matches(command: str) -> None:
     real = run(*command.split()[1:]).stdout
-    assert documented_help(command) == real, f"update docs/mirror-cli.md with `{command}`"
+    assert documented_help(command) == real, f"update README.md with `{command}`"
 
 
 def test_python_m_and_version() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,6 +209,31 @@ class NginxServer:
             if len(matching) >= min_count or time.monotonic() > deadline:
                 return matching
             time.sleep(0.01)
+
+    def mark(self, uri_prefix: str) -> int:
+        """Send a marker request under `uri_prefix` and wait until nginx has logged it.
+
+        Requests made before it were answered before it, so they are logged by then: the
+        result is the number of entries under `uri_prefix` up to and including the marker.
+        """
+        uri = f"{uri_prefix.rstrip('/')}/.log-mark-{uuid.uuid4().hex}"
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(self.url + uri, timeout=10).read()
+        deadline = time.monotonic() + 10
+        while True:
+            entries = self.log_entries(uri_prefix)
+            for i, e in enumerate(entries):
+                if e.uri == uri:
+                    return i + 1
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nginx never logged the marker {uri}")
+            time.sleep(0.01)
+
+    def entries_since(self, uri_prefix: str, start: int) -> list[LogEntry]:
+        """Entries under `uri_prefix` logged after index `start` (a :meth:`mark` result),
+        complete up to now (a new marker closes the range and is left out)."""
+        end = self.mark(uri_prefix)
+        return self.log_entries(uri_prefix)[start : end - 1]
 
     def stop(self) -> None:
         """Stop nginx (master and workers) and remove its prefix directory."""
