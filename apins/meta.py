@@ -297,13 +297,11 @@ def parse_manifest(raw: bytes | str) -> Manifest:
         return {}
     if not isinstance(data, dict):
         raise InvalidMetadata("_pins.yaml must map pin names to lists of version paths.")
-    out: Manifest = {}
-    for k, v in data.items():
-        paths = v if isinstance(v, list) else [v]
-        if not all(isinstance(p, str) for p in paths):
-            raise InvalidMetadata(f"_pins.yaml entry {k!r} must be a list of paths.")
-        out[str(k)] = list(paths)
-    return out
+    shaped = {str(k): (v if isinstance(v, list) else [v]) for k, v in data.items()}
+    try:
+        return msgspec.convert(shaped, Manifest)
+    except msgspec.ValidationError as e:
+        raise InvalidMetadata(f"_pins.yaml must map pin names to lists of paths: {e}") from None
 
 
 def dump_manifest(manifest: Mapping[str, list[str]]) -> bytes:
