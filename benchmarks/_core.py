@@ -1,0 +1,212 @@
+"""Result rows, timing helpers, the run context and the scenario registry."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+T = TypeVar("T")
+
+
+@dataclass
+class Row:
+    """One measured comparison: apins against a reference (pins-python, curl, aria2c...).
+
+    ``ratio`` is always "how many times better apins is" (reference time / apins time, or
+    reference bytes / apins bytes for memory, or reference requests / apins requests), so
+    a ratio above 1 favours apins. ``target`` is the minimum ratio the issue asks for.
+    """
+
+    group: str
+    scenario: str
+    unit: str
+    apins: float | None = None
+    reference: str = "pins-python"
+    ref_value: float | None = None
+    ratio: float | None = None
+    target: float | None = None
+    met: bool | None = None
+    status: str = "ok"
+    note: str = ""
+    #: a target that is not a ratio (e.g. "<= 1 request"); shown instead of ``target``
+    target_text: str = ""
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    #: the registry name of the scenario that produced the row (for --merge)
+    key: str = ""
+
+    def finish(self) -> Row:
+        """Fill ``met`` from ``ratio`` and ``target``."""
+        if self.ratio is not None and self.target is not None:
+            self.met = self.ratio >= self.target
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def unavailable(group: str, scenario: str, why: str) -> Row:
+    """A row saying a scenario could not run (a missing feature or tool): never a fake number."""
+    return Row(group, scenario, unit="-", status=f"not available yet: {why}")
+
+
+def failed(group: str, scenario: str, exc: BaseException) -> Row:
+    """A row recording that a scenario crashed (the message, never a number)."""
+    while getattr(exc, "exceptions", None):  # an exception group: report its first leaf
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    return Row(group, scenario, unit="-", status=f"error: {text[:300]}")
+
+
+def median(xs: list[float]) -> float:
+    return float(statistics.median(xs))
+
+
+def mbps(size: int, seconds: float) -> float:
+    """Throughput in MB/s (10^6 bytes per second, as curl and the issues report it)."""
+    return size / seconds / 1e6
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Run ``fn`` once; return (seconds, result)."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+async def atimed(coro: Awaitable[T]) -> tuple[float, T]:
+    """Await ``coro``; return (seconds, result)."""
+    t0 = time.perf_counter()
+    out = await coro
+    return time.perf_counter() - t0, out
+
+
+def run_async(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run an async function on a fresh event loop (one per measurement, like a script)."""
+    return asyncio.run(fn())  # type: ignore[arg-type]
+
+
+def time_rows(
+    group: str,
+    scenario: str,
+    apins_s: list[float],
+    ref_s: list[float],
+    *,
+    reference: str = "pins-python",
+    target: float | None = None,
+    size: int | None = None,
+    note: str = "",
+) -> Row:
+    """A row from timing samples. With ``size`` the values are MB/s, else seconds."""
+    a, r = median(apins_s), median(ref_s)
+    row = Row(
+        group,
+        scenario,
+        unit="MB/s" if size else "s",
+        apins=mbps(size, a) if size else a,
+        reference=reference,
+        ref_value=mbps(size, r) if size else r,
+        ratio=r / a if a > 0 else None,
+        target=target,
+        note=note,
+        samples={"apins": apins_s, reference: ref_s},
+    )
+    return row.finish()
+
+
+@dataclass
+class Context:
+    """What every scenario gets: sizes, run count, scratch space and the shared servers."""
+
+    quick: bool
+    runs: int
+    work: Path
+    servers: Any  # benchmarks._servers.Servers
+    #: data prepared once per run and shared by scenarios (files, buckets, boards)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_runs(self) -> int:
+        return self.runs
+
+    def pick(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+    def fresh_dir(self, label: str) -> Path:
+        """A new empty folder under the scratch space (e.g. a cold cache)."""
+        path = self.work / f"{label}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    @contextmanager
+    def cold_cache(self, label: str) -> Iterator[Path]:
+        """A fresh cache folder, also exported as PINS_CACHE_DIR, removed afterwards."""
+        path = self.fresh_dir(f"cache-{label}")
+        old = os.environ.get("PINS_CACHE_DIR")
+        os.environ["PINS_CACHE_DIR"] = str(path)
+        try:
+            yield path
+        finally:
+            if old is None:
+                os.environ.pop("PINS_CACHE_DIR", None)
+            else:
+                os.environ["PINS_CACHE_DIR"] = old
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def scratch_root() -> Path:
+    """A scratch folder for one benchmark run (big files live here)."""
+    return Path(tempfile.mkdtemp(prefix="apins-bench-"))
+
+
+Scenario = Callable[[Context], list[Row]]
+
+#: name -> (group, function); filled by the scenario modules' @scenario decorators
+REGISTRY: dict[str, tuple[str, Scenario]] = {}
+
+
+def scenario(name: str, group: str) -> Callable[[Scenario], Scenario]:
+    """Register a scenario under ``name`` (``--only`` matches names and their prefixes)."""
+
+    def deco(fn: Scenario) -> Scenario:
+        REGISTRY[name] = (group, fn)
+        return fn
+
+    return deco
+
+
+def big_file(ctx: Context, size: int) -> Path:
+    """A random file of ``size`` bytes, written once per run and shared by the groups."""
+    key = f"file-{size}"
+    if key not in ctx.state:
+        ctx.state[key] = write_random_file(ctx.work / "data" / f"big-{size}.bin", size)
+    path: Path = ctx.state[key]
+    return path
+
+
+def write_random_file(path: Path, size: int) -> Path:
+    """A file of ``size`` incompressible bytes (written in 8 MiB chunks)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunk = os.urandom(8 * MiB)
+    with open(path, "wb") as f:
+        left = size
+        i = 0
+        while left > 0:
+            n = min(left, len(chunk))
+            # vary the chunk so no two chunks are equal (defeats any dedup)
+            f.write(i.to_bytes(8, "little") + chunk[8:n] if n > 8 else chunk[:n])
+            left -= n
+            i += 1
+    return path

@@ -1,0 +1,174 @@
+"""Issue 5: Posit Connect boards against the emulator (its own process), both libraries."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ._boards import feature
+from ._core import Context, MiB, Row, big_file, run_async, scenario, time_rows, timed, unavailable
+
+GROUP = "Connect (apins.testing.connect emulator)"
+
+
+def _apins(ctx: Context, cache: Path | bool) -> Any:
+    import apins.connect
+
+    c = ctx.servers.connect
+    return apins.connect.board_connect(c.url, c.api_key, cache=cache)
+
+
+def _pins(ctx: Context, cache: Path) -> Any:
+    import os
+
+    import pins
+
+    os.environ["PINS_CACHE_DIR"] = str(cache)
+    c = ctx.servers.connect
+    return pins.board_connect(server_url=c.url, api_key=c.api_key)
+
+
+def _big(ctx: Context) -> Path:
+    return big_file(ctx, ctx.pick(256 * MiB, 16 * MiB))
+
+
+@scenario("connect.write", GROUP)
+def write(ctx: Context) -> list[Row]:
+    why = feature("apins.connect")
+    if why:
+        return [unavailable(GROUP, "pin_upload", why)]
+    big = _big(ctx)
+    user = ctx.servers.connect.user
+    a: list[float] = []
+    p: list[float] = []
+
+    def apins_up(i: int) -> float:
+        async def go() -> float:
+            async with _apins(ctx, False) as board:
+                t0 = time.perf_counter()
+                await board.pin_upload(big, name=f"{user}/write-apins-{i}")
+                return time.perf_counter() - t0
+
+        return run_async(go)
+
+    def pins_up(i: int) -> float:
+        with ctx.cold_cache("p") as cache:
+            board = _pins(ctx, cache)
+            return timed(lambda: board.pin_upload(str(big), name=f"{user}/write-pins-{i}"))[0]
+
+    for i in range(ctx.runs):
+        steps = [lambda i=i: a.append(apins_up(i)), lambda i=i: p.append(pins_up(i))]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    size = big.stat().st_size
+    name = f"pin_upload {size // MiB} MiB file pin (bundle + deploy)"
+    note = "no target in issue 5; both build a tar.gz bundle"
+    return [time_rows(GROUP, name, a, p, size=size, note=note)]
+
+
+@scenario("connect.read", GROUP)
+def read(ctx: Context) -> list[Row]:
+    why = feature("apins.connect")
+    if why:
+        return [unavailable(GROUP, "cold pin_download", why)]
+    big = _big(ctx)
+    name = f"{ctx.servers.connect.user}/bigpin"
+    if "connect.read" not in ctx.state:
+
+        async def setup() -> None:
+            async with _apins(ctx, False) as board:
+                await board.pin_upload(big, name=name)
+
+        run_async(setup)
+        ctx.state["connect.read"] = True
+
+    def apins_dl() -> float:
+        with ctx.cold_cache("a") as cache:
+
+            async def go() -> tuple[float, str]:
+                async with _apins(ctx, cache) as board:
+                    t0 = time.perf_counter()
+                    paths = await board.pin_download(name)
+                    dt = time.perf_counter() - t0
+                return dt, paths[0]
+
+            dt, path = run_async(go)
+            assert Path(path).stat().st_size == big.stat().st_size
+            return dt
+
+    def pins_dl() -> float:
+        with ctx.cold_cache("p") as cache:
+            board = _pins(ctx, cache)
+            dt, paths = timed(lambda: board.pin_download(name))
+            assert Path(paths[0]).stat().st_size == big.stat().st_size
+            return dt
+
+    a: list[float] = []
+    p: list[float] = []
+    for i in range(ctx.runs):
+        steps = [lambda: a.append(apins_dl()), lambda: p.append(pins_dl())]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    size = big.stat().st_size
+    return [time_rows(GROUP, f"cold pin_download {size // MiB} MiB file pin", a, p, size=size,
+                      note="no target in issue 5; apins checks the hash")]  # fmt: skip
+
+
+@scenario("connect.search", GROUP)
+def search(ctx: Context) -> list[Row]:
+    why = feature("apins.connect")
+    if why:
+        return [unavailable(GROUP, "pin_search", why)]
+    n = ctx.pick(200, 20)
+    user = ctx.servers.connect.user
+    if "connect.search" not in ctx.state:
+
+        async def setup() -> None:
+            import anyio
+
+            async with _apins(ctx, False) as board:
+                limit = anyio.Semaphore(8)
+
+                async def one(i: int) -> None:
+                    async with limit:
+                        await board.pin_write({"i": i}, f"{user}/search-{i:03d}", type="json",
+                                              title=f"pin number {i}")  # fmt: skip
+
+                async with anyio.create_task_group() as tg:
+                    for i in range(n):
+                        tg.start_soon(one, i)
+
+        run_async(setup)
+        ctx.state["connect.search"] = True
+
+    def apins_search() -> float:
+        with ctx.cold_cache("a") as cache:
+
+            async def go() -> tuple[float, int]:
+                async with _apins(ctx, cache) as board:
+                    t0 = time.perf_counter()
+                    found = await board.pin_search("search-")
+                    return time.perf_counter() - t0, len(found)
+
+            dt, found = run_async(go)
+        if found != n:
+            raise AssertionError(f"apins pin_search found {found} pins, expected {n}")
+        return dt
+
+    def pins_search() -> float:
+        with ctx.cold_cache("p") as cache:
+            board = _pins(ctx, cache)
+            dt, df = timed(lambda: board.pin_search("search-"))
+        if len(df) != n:
+            raise AssertionError(f"pins-python pin_search found {len(df)} pins, expected {n}")
+        return dt
+
+    a: list[float] = []
+    p: list[float] = []
+    for i in range(ctx.runs):
+        steps = [lambda: a.append(apins_search()), lambda: p.append(pins_search())]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    return [time_rows(GROUP, f"pin_search over {n} pins (cold cache)", a, p,
+                      note="no target in issue 5")]  # fmt: skip

@@ -1,0 +1,410 @@
+"""Issue 3: S3 boards on SeaweedFS (loopback and the 25 MB/s WAN-like proxy)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._boards import apins_s3, pins_s3
+from ._core import (
+    Context,
+    MiB,
+    Row,
+    big_file,
+    median,
+    run_async,
+    scenario,
+    time_rows,
+    timed,
+)
+from ._count import LogWindow, count_requests
+
+GROUP = "S3 loopback (SeaweedFS)"
+WAN = "S3 WAN-like (SeaweedFS behind nginx, 25 MB/s per connection)"
+
+
+@dataclass
+class S3Data:
+    server: Any
+    bucket: str
+    prefix: str
+    big: Path
+    rows: int
+
+
+def _table(rows: int) -> Any:
+    """A pandas DataFrame of ``rows`` rows: ints, floats, a low-cardinality string, times."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(42)
+    cats = np.array([f"category-{i:03d}" for i in range(100)])
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows, dtype="int64"),
+            "x": rng.random(rows),
+            "y": rng.integers(0, 1_000_000, rows),
+            "cat": cats[rng.integers(0, 100, rows)],
+            "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(rows), unit="s"),
+        }
+    )
+
+
+def s3_data(ctx: Context) -> S3Data:
+    """The shared bucket: the big file pin ``big``, ``table`` (parquet) and ``small``."""
+    if "s3" in ctx.state:
+        data: S3Data = ctx.state["s3"]
+        return data
+    server = ctx.servers.seaweed
+    bucket = server.make_bucket("bench")
+    big = big_file(ctx, ctx.pick(256 * MiB, 16 * MiB))
+    rows = ctx.pick(2_000_000, 100_000)
+    data = S3Data(server, bucket, "board", big, rows)
+    df = _table(rows)
+
+    async def setup() -> None:
+        async with apins_s3(server, bucket, data.prefix, cache=False) as board:
+            await board.pin_upload(big, name="big")
+            await board.pin_write(df, "table", type="parquet")
+            await board.pin_write(_table(10), "small", type="parquet")
+
+    run_async(setup)
+    ctx.state["s3"] = data
+    return data
+
+
+# -- cold download ---------------------------------------------------------------------------
+
+
+def _apins_download(ctx: Context, server: Any, data: S3Data, settings: Any = None) -> float:
+    with ctx.cold_cache("a") as cache:
+
+        async def go() -> tuple[float, str]:
+            async with apins_s3(server, data.bucket, data.prefix, cache, settings) as board:
+                t0 = time.perf_counter()
+                paths = await board.pin_download("big")
+                dt = time.perf_counter() - t0
+            return dt, paths[0]
+
+        dt, path = run_async(go)
+        assert Path(path).stat().st_size == data.big.stat().st_size
+        return dt
+
+
+def _pins_download(ctx: Context, server: Any, data: S3Data) -> float:
+    with ctx.cold_cache("p") as cache:
+        board = pins_s3(server, data.bucket, data.prefix, cache)
+        dt, paths = timed(lambda: board.pin_download("big"))
+        assert Path(paths[0]).stat().st_size == data.big.stat().st_size
+        return dt
+
+
+def _curl_presigned(ctx: Context, data: S3Data) -> float:
+    client = data.server.boto3_client()
+    url = client.generate_presigned_url(
+        "get_object", Params={"Bucket": data.bucket, "Key": _big_key(data)}, ExpiresIn=3600
+    )
+    out = ctx.fresh_dir("curl") / "big.bin"
+    try:
+        dt, _ = timed(lambda: subprocess.run(["curl", "-sSf", "-o", str(out), url], check=True))
+        assert out.stat().st_size == data.big.stat().st_size
+        return dt
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def _big_key(data: S3Data) -> str:
+    client = data.server.boto3_client()
+    listing = client.list_objects_v2(Bucket=data.bucket, Prefix=f"{data.prefix}/big/")
+    keys = [o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(data.big.name)]
+    return str(keys[0])
+
+
+@scenario("s3.download", GROUP)
+def cold_download(ctx: Context) -> list[Row]:
+    data = s3_data(ctx)
+    a: list[float] = []
+    p: list[float] = []
+    c: list[float] = []
+    for i in range(ctx.runs):
+        steps = [
+            lambda: a.append(_apins_download(ctx, data.server, data)),
+            lambda: p.append(_pins_download(ctx, data.server, data)),
+            lambda: c.append(_curl_presigned(ctx, data)),
+        ]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    size = data.big.stat().st_size
+    name = f"cold pin_download {size // MiB} MiB file pin"
+    note = "apins checks the file's XXH64 against pin_hash; curl and pins-python check nothing"
+    return [
+        time_rows(GROUP, name, a, p, target=1.5, size=size, note=note),
+        time_rows(GROUP, name, a, c, reference="curl (presigned URL)", target=0.9, size=size),
+    ]
+
+
+# -- parquet ---------------------------------------------------------------------------------
+
+
+@scenario("s3.parquet", GROUP)
+def cold_parquet(ctx: Context) -> list[Row]:
+    data = s3_data(ctx)
+    server = data.server
+    times: dict[str, list[float]] = {"pandas": [], "arrow": [], "pins": []}
+
+    def apins_read(output: str) -> float:
+        with ctx.cold_cache("a") as cache:
+
+            async def go() -> float:
+                async with apins_s3(server, data.bucket, data.prefix, cache) as board:
+                    t0 = time.perf_counter()
+                    x = await board.pin_read("table", output=output)
+                    dt = time.perf_counter() - t0
+                assert len(x) == data.rows
+                return dt
+
+            return run_async(go)
+
+    def pins_read() -> float:
+        with ctx.cold_cache("p") as cache:
+            board = pins_s3(server, data.bucket, data.prefix, cache)
+            dt, df = timed(lambda: board.pin_read("table"))
+            assert len(df) == data.rows
+            return dt
+
+    for i in range(ctx.runs):
+        steps = [
+            lambda: times["pandas"].append(apins_read("pandas")),
+            lambda: times["arrow"].append(apins_read("arrow")),
+            lambda: times["pins"].append(pins_read()),
+        ]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    rows = f"{data.rows:,}"
+    return [
+        time_rows(GROUP, f"cold pin_read parquet, {rows} rows -> pandas", times["pandas"],
+                  times["pins"], target=1.3),
+        time_rows(GROUP, f"cold pin_read parquet, {rows} rows -> pyarrow (apins default)",
+                  times["arrow"], times["pins"], note="pins-python returns pandas"),
+    ]  # fmt: skip
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+
+@scenario("s3.upload", GROUP)
+def upload(ctx: Context) -> list[Row]:
+    data = s3_data(ctx)
+    server = data.server
+    a: list[float] = []
+    p: list[float] = []
+
+    def apins_up(i: int) -> float:
+        async def go() -> float:
+            async with apins_s3(server, data.bucket, data.prefix, cache=False) as board:
+                t0 = time.perf_counter()
+                await board.pin_upload(data.big, name=f"up-apins-{i}")
+                return time.perf_counter() - t0
+
+        return run_async(go)
+
+    def pins_up(i: int) -> float:
+        board = pins_s3(server, data.bucket, data.prefix, None)
+        dt, _ = timed(lambda: board.pin_upload(str(data.big), name=f"up-pins-{i}"))
+        return dt
+
+    for i in range(ctx.runs):
+        steps = [lambda i=i: a.append(apins_up(i)), lambda i=i: p.append(pins_up(i))]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    size = data.big.stat().st_size
+    name = f"pin_upload {size // MiB} MiB file"
+    return [time_rows(GROUP, name, a, p, target=1.5, size=size, note="both hash the file first")]
+
+
+# -- warm read -------------------------------------------------------------------------------
+
+
+def _warm_apins(server: Any, data: S3Data, cache: Path, n: int) -> list[float]:
+    async def go() -> list[float]:
+        out = []
+        async with apins_s3(server, data.bucket, data.prefix, cache) as board:
+            await board.pin_read("small")  # fills the cache
+            for _ in range(n):
+                t0 = time.perf_counter()
+                await board.pin_read("small")
+                out.append(time.perf_counter() - t0)
+        return out
+
+    return run_async(go)
+
+
+def _count_apins_warm(ctx: Context, data: S3Data, cache: Path) -> int:
+    """Requests of one warm read through the logging proxy (a second read on one board)."""
+    import anyio.to_thread
+
+    proxy = ctx.servers.s3_proxy
+    via = ctx.servers.s3_via_proxy()
+
+    async def go() -> int:
+        async with apins_s3(via, data.bucket, data.prefix, cache) as board:
+            await board.pin_read("small")
+            window = LogWindow(proxy, via.endpoint_url)
+            await board.pin_read("small")
+            return await anyio.to_thread.run_sync(window.count)
+
+    return run_async(go)
+
+
+@scenario("s3.warm", GROUP)
+def warm_read(ctx: Context) -> list[Row]:
+    data = s3_data(ctx)
+    server = data.server
+    n = max(ctx.runs, 10)
+    with ctx.cold_cache("a") as cache:
+        a = _warm_apins(server, data, cache, n)
+    with ctx.cold_cache("p") as cache:
+        board = pins_s3(server, data.bucket, data.prefix, cache)
+        board.pin_read("small")
+        p = [timed(lambda: board.pin_read("small"))[0] for _ in range(n)]
+    # request counts through the logging proxy: a primed board, then one more read
+    with ctx.cold_cache("a") as cache:
+        ra = _count_apins_warm(ctx, data, cache)
+    with ctx.cold_cache("p") as cache:
+        via = ctx.servers.s3_via_proxy()
+        board = pins_s3(via, data.bucket, data.prefix, cache)
+        board.pin_read("small")
+        rp, _ = count_requests(ctx.servers.s3_proxy, via.endpoint_url,
+                               lambda: board.pin_read("small"))  # fmt: skip
+    ms_a, ms_p = [x * 1000 for x in a], [x * 1000 for x in p]
+    time_row = time_rows(GROUP, "warm pin_read of a small pin (same board)", a, p, target=5.0)
+    time_row.unit, time_row.apins, time_row.ref_value = "ms", median(ms_a), median(ms_p)
+    time_row.samples = {"apins": ms_a, "pins-python": ms_p}
+    req = Row(
+        GROUP, "warm pin_read of a small pin: requests", unit="requests",
+        apins=ra, ref_value=rp, ratio=(rp / ra) if ra else None, target_text="apins <= 1",
+        met=ra <= 1, note="counted in the access log of an nginx proxy in front of SeaweedFS",
+    )  # fmt: skip
+    return [time_row, req]
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def _search_board(ctx: Context) -> tuple[S3Data, str, int]:
+    data = s3_data(ctx)
+    n = ctx.pick(200, 20)
+    prefix = "search"
+    if "s3.search" not in ctx.state:
+
+        async def setup() -> None:
+            import anyio
+
+            async with apins_s3(data.server, data.bucket, prefix, cache=False) as board:
+                limit = anyio.Semaphore(16)
+
+                async def one(i: int) -> None:
+                    async with limit:
+                        await board.pin_write({"i": i}, f"pin-{i:03d}", type="json",
+                                              title=f"pin number {i}")  # fmt: skip
+
+                async with anyio.create_task_group() as tg:
+                    for i in range(n):
+                        tg.start_soon(one, i)
+
+        run_async(setup)
+        ctx.state["s3.search"] = True
+    return data, prefix, n
+
+
+@scenario("s3.search", GROUP)
+def search(ctx: Context) -> list[Row]:
+    data, prefix, n = _search_board(ctx)
+
+    def apins_search(server: Any) -> tuple[float, int]:
+        with ctx.cold_cache("a") as cache:
+
+            async def go() -> tuple[float, int]:
+                async with apins_s3(server, data.bucket, prefix, cache) as board:
+                    t0 = time.perf_counter()
+                    found = await board.pin_search()
+                    return time.perf_counter() - t0, len(found)
+
+            return run_async(go)
+
+    def pins_search(server: Any) -> tuple[float, int]:
+        with ctx.cold_cache("p") as cache:
+            board = pins_s3(server, data.bucket, prefix, cache)
+            dt, df = timed(lambda: board.pin_search())
+            return dt, len(df)
+
+    a: list[float] = []
+    p: list[float] = []
+    for i in range(ctx.runs):
+        steps = [
+            lambda: a.append(_checked(apins_search(data.server), n)),
+            lambda: p.append(_checked(pins_search(data.server), n)),
+        ]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    via = ctx.servers.s3_via_proxy()
+    proxy = ctx.servers.s3_proxy
+    ra, _ = count_requests(proxy, via.endpoint_url, lambda: apins_search(via))
+    rp, _ = count_requests(proxy, via.endpoint_url, lambda: pins_search(via))
+    name = f"pin_search over {n} pins (cold cache)"
+    return [
+        time_rows(GROUP, name, a, p, target=10.0),
+        Row(GROUP, f"pin_search over {n} pins: requests", unit="requests", apins=ra,
+            ref_value=rp, ratio=rp / ra if ra else None,
+            note="counted in the nginx proxy's access log; apins sends them concurrently"),
+    ]  # fmt: skip
+
+
+def _checked(result: tuple[float, int], n: int) -> float:
+    dt, found = result
+    if found != n:
+        raise AssertionError(f"pin_search found {found} pins, expected {n}")
+    return dt
+
+
+# -- WAN-like --------------------------------------------------------------------------------
+
+
+def wan_settings() -> Any:
+    """TransferSettings tuned for many slow connections (more, smaller parts in flight)."""
+    from apins import TransferSettings
+
+    return TransferSettings(
+        range_threshold=8 * MiB, part_size=8 * MiB, max_concurrency=32, max_connections=32
+    )
+
+
+@scenario("wan.download", WAN)
+def wan_download(ctx: Context) -> list[Row]:
+    data = s3_data(ctx)
+    via = ctx.servers.s3_via_proxy()
+    tuned = wan_settings()
+    a: list[float] = []
+    t: list[float] = []
+    p: list[float] = []
+    for i in range(ctx.runs):
+        steps = [
+            lambda: a.append(_apins_download(ctx, via, data)),
+            lambda: t.append(_apins_download(ctx, via, data, tuned)),
+            lambda: p.append(_pins_download(ctx, via, data)),
+        ]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
+    size = data.big.stat().st_size
+    name = f"cold pin_download {size // MiB} MiB file pin"
+    knobs = (f"range_threshold={tuned.range_threshold // MiB} MiB, part_size="
+             f"{tuned.part_size // MiB} MiB, max_concurrency={tuned.max_concurrency}, "
+             f"max_connections={tuned.max_connections}")  # fmt: skip
+    return [
+        time_rows(WAN, name + ", default TransferSettings", a, p, size=size),
+        time_rows(WAN, name + ", tuned TransferSettings", t, p, target=4.0, size=size,
+                  note="tuned: " + knobs),
+    ]  # fmt: skip
