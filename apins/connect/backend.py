@@ -33,13 +33,13 @@ from ..errors import (
 from ..meta import AnyMeta, Meta, dump_meta
 from ..settings import TransferSettings
 from ..stores.base import ProgressCallback
+from ..stores.http import HTTPStore
 from ..versions import VersionInfo
 from .bundle import bundle_entries, bundle_stream
 from .client import ConnectClient
 from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
 from .names import parse_pin_name
 from .preview import preview_for, render_index
-from .revstore import RevStore
 
 log = logging.getLogger("apins.connect")
 
@@ -91,7 +91,13 @@ class ConnectBackend:
         self.cache = cache
         # bundle files are plain immutable objects: reuse the path backend's verified,
         # cached reads over the content URLs (pin = content guid, version = "_rev<id>")
-        self._files = PathBackend(RevStore(client), cache=cache, settings=self.settings)
+        content = HTTPStore(
+            client.server_url.rstrip("/") + "/content/",
+            identity=self.identity,
+            headers={"Authorization": f"Key {client.secret}"} if client.has_key else None,
+            settings=self.settings,
+        )  # the key goes to the server's own origin only, never across a redirect
+        self._files = PathBackend(content, cache=cache, settings=self.settings)
         self._description = description or f"board_connect(server_url={client.server_url!r})"
         self._guids: dict[tuple[str, str], str] = {}
 
