@@ -49,6 +49,8 @@ _LAZY = {
     "MetaV0": "apins.meta",
     "VersionInfo": "apins.versions",
     "Cache": "apins.cache",
+    "cache_info": "apins.cache",
+    "cache_prune": "apins.cache",
     "TransferSettings": "apins.settings",
     "ProgressEvent": "apins.stores.base",
 }
@@ -56,7 +58,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from ._mirror import MirrorFailed, MirrorReport, mirror
     from .board import Board
-    from .cache import Cache
+    from .cache import Cache, cache_info, cache_prune
     from .connect import board_connect
     from .constructors import board_folder, board_local, board_s3, board_temp
     from .meta import Meta, MetaV0
@@ -112,5 +114,7 @@ __all__ = [
     "board_s3",
     "board_temp",
     "board_url",
+    "cache_info",
+    "cache_prune",
     "mirror",
 ]

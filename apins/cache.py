@@ -264,3 +264,20 @@ def _remove_dir(path: Path) -> None:
         with contextlib.suppress(OSError):
             os.chmod(f, 0o644 if f.is_file() else 0o755)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def cache_info(root: str | os.PathLike[str] | None = None) -> dict[str, int]:
+    """Bytes held per board in the cache (``$PINS_CACHE_DIR`` or the platform cache folder)."""
+    return Cache(root).info()
+
+
+def cache_prune(
+    days: float | None = None,
+    max_bytes: int | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> PruneResult:
+    """Remove cached versions unused for ``days`` days, then the least recently used ones
+    until the cache holds at most ``max_bytes``. Boards re-download what they need."""
+    if days is None and max_bytes is None:
+        raise ValueError("cache_prune needs days= (age) or max_bytes= (total size), or both.")
+    return Cache(root).prune(days=days, max_bytes=max_bytes)

@@ -77,3 +77,18 @@ def test_prune_by_age_and_size(tmp_path: Path) -> None:
     assert [p.name for p in result.removed] == ["v2"]
     assert cache.cached_versions(ident, "q") == ["w"]
     assert result.freed_bytes == 1001
+
+
+def test_public_prune_and_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import apins
+
+    monkeypatch.setenv("PINS_CACHE_DIR", str(tmp_path))
+    cache = Cache()
+    cache.put_bytes("s3:x/b", "p", "v", "data.txt", b"m")
+    cache.put_bytes("s3:x/b", "p", "v", "f", b"x" * 100)
+    assert sum(apins.cache_info().values()) == 101
+    with pytest.raises(ValueError):
+        apins.cache_prune()
+    result = apins.cache_prune(max_bytes=0)
+    assert result.freed_bytes == 101
+    assert cache.cached_versions("s3:x/b", "p") == []
