@@ -57,7 +57,7 @@ async def _run(op: str, size: int, work: Path) -> None:
             await board.pin_exists("small")  # opens the client
             _count_calls(board, calls)
             prof = cProfile.Profile()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             prof.enable()
             if op == "warm":
                 for _ in range(50):
@@ -69,8 +69,11 @@ async def _run(op: str, size: int, work: Path) -> None:
             else:
                 await board.pin_download("big")
             prof.disable()
-            wall = time.perf_counter() - t0
-        print(f"{op}: {wall:.3f} s wall; S3 calls: {dict(calls)}")
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(
+            f"{op}: {wall:.3f} s wall, {cpu:.3f} s client CPU (all threads, profiler on); "
+            f"S3 calls: {dict(calls)}"
+        )
         for key in ("tottime", "cumulative"):
             buf = io.StringIO()
             pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(25)
