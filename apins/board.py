@@ -134,11 +134,15 @@ class Board:
         skipped with a warning in the log.
         """
         searcher = getattr(self._backend, "search_pins", None)
+        latest = getattr(self._backend, "latest_versions", None)
         if searcher is not None:
             metas: list[AnyMeta] = await searcher(search)
+        elif latest is not None:
+            # one listing for the whole board, then every data.txt concurrently
+            versions: dict[str, VersionInfo] = await latest()
+            metas = await self._gather_meta(list(versions), versions)
         else:
-            names = await self.pin_list()
-            metas = await self._gather_meta(names)
+            metas = await self._gather_meta(await self.pin_list(), {})
         if search is not None:
             try:
                 rx = re.compile(search)
@@ -165,14 +169,20 @@ class Board:
             ]
         )
 
-    async def _gather_meta(self, names: Sequence[str]) -> list[AnyMeta]:
+    async def _gather_meta(
+        self, names: Sequence[str], versions: Mapping[str, VersionInfo]
+    ) -> list[AnyMeta]:
         out: list[AnyMeta | None] = [None] * len(names)
         limit = anyio.Semaphore(self._meta_concurrency)
 
         async def one(i: int) -> None:
             async with limit:
                 try:
-                    out[i] = await self.pin_meta(names[i])
+                    known = versions.get(names[i])
+                    if known is None:
+                        out[i] = await self.pin_meta(names[i])
+                    else:
+                        out[i] = await self._backend.read_meta(names[i], known.version)
                 except PinsError as e:
                     log.warning("Skipping pin %r in search: %s", names[i], e)
 

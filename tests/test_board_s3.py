@@ -254,3 +254,17 @@ async def test_apins_reads_what_pins_python_writes(
             assert meta.pin_hash == py.pin_meta(f"py-{t}").pin_hash
         pd.testing.assert_frame_equal(await b.pin_read("py-joblib"), df)
         assert await b.pin_read("py-json") == {"k": "v"}
+
+
+async def test_search_lists_the_board_once(seaweed: S3Server, tmp_path: Path) -> None:
+    async with make_board(seaweed, seaweed.make_bucket(), cache=tmp_path / "c") as b:
+        for i in range(5):
+            await b.pin_write({"i": i}, f"p{i}", type="json", title=f"number {i}")
+        store = b.backend.store  # type: ignore[attr-defined]
+        store.request_counts.clear()
+        metas = await b.pin_search()
+        assert [m.name for m in metas] == [f"p{i}" for i in range(5)]
+        assert store.request_counts == {"ListObjectsV2": 1, "GetObject": 5}
+        store.request_counts.clear()
+        assert [m.title for m in await b.pin_search("number [13]")] == ["number 1", "number 3"]
+        assert store.request_counts == {"ListObjectsV2": 1}  # data.txt of a version is cached

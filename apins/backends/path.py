@@ -96,6 +96,24 @@ class PathBackend:
             return pins
         return sorted(found)
 
+    async def latest_versions(self) -> dict[str, VersionInfo]:
+        """The latest complete version of every pin, from one listing of the board."""
+        try:
+            found = await self._complete_versions("")
+        except TransferError as e:
+            if self.cache is None or not self.cache.cached_pins(self.identity):
+                raise OfflineError(f"Cannot reach the board ({e}) and nothing is cached.") from e
+            _warn_offline(e)
+            found = {
+                p: set(self.cache.cached_versions(self.identity, p))
+                for p in self.cache.cached_pins(self.identity)
+            }
+        return {
+            pin: sort_versions([VersionInfo.from_name(v) for v in vs])[-1]
+            for pin, vs in sorted(found.items())
+            if vs
+        }
+
     async def list_versions(self, name: str) -> list[VersionInfo]:
         validate_pin_name(name)
         try:

@@ -216,6 +216,10 @@ class UrlBackend(PathBackend):
     async def list_pins(self) -> list[str]:
         return sorted(await self._sources())
 
+    async def latest_versions(self) -> dict[str, VersionInfo]:
+        """The last listed version of every pin (the manifest is read once)."""
+        return {name: (await self.list_versions(name))[-1] for name in await self.list_pins()}
+
     async def list_versions(self, name: str) -> list[VersionInfo]:
         """Versions in the manifest's (or list's) order: the last one is the latest, as in R."""
         src = await self._source(name)
