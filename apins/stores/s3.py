@@ -14,7 +14,6 @@ import contextlib
 import io
 import math
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -29,6 +28,7 @@ from ..settings import TransferSettings
 from ..transfer._util import first_error
 from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError, with_retries
 from ..transfer.upload import upload_file
+from ._s3http import PresignedReader, PresignedStream
 from .base import (
     FileSpan,
     NotModified,
@@ -64,7 +64,6 @@ _ACCESS_CODES = frozenset(
     }
 )
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -90,35 +89,6 @@ def normalize_etag(etag: str | None) -> str | None:
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {"CopySourceIfMatch": etag} if etag else {}
-
-
-class _S3ReadStream:
-    """An open GetObject body, streamed in chunks; transport failures become TransientError."""
-
-    def __init__(self, body: Any, info: ObjectInfo, start: int, length: int, ranged: bool) -> None:
-        self._body = body
-        self.info = info
-        self.start = start
-        self.length = length
-        self.ranged = ranged
-
-    async def chunks(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-        """Yield the body in chunks of at most ``chunk_size`` bytes."""
-        while True:
-            try:
-                chunk: bytes = await self._body.read(chunk_size)
-            except Exception as exc:
-                if _is_transport_error(exc):
-                    raise TransientError(
-                        f"reading {self.info.key} failed: {type(exc).__name__}"
-                    ) from exc
-                raise
-            if not chunk:
-                return
-            yield chunk
-
-    async def aclose(self) -> None:
-        self._body.close()
 
 
 def _is_transport_error(exc: BaseException) -> bool:
@@ -221,6 +191,7 @@ class S3Store:
         self._stack: contextlib.AsyncExitStack | None = None
         self._lock: asyncio.Lock | None = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._reader = PresignedReader(self.settings)
 
     def __repr__(self) -> str:
         where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -278,6 +249,7 @@ class S3Store:
     async def aclose(self) -> None:
         """Close the client and its connections; the store can be used again afterwards."""
         stack, self._stack, self._client = self._stack, None, None
+        await self._reader.aclose()
         if stack is not None:
             await stack.aclose()
 
@@ -413,31 +385,25 @@ class S3Store:
         end: int | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
-    ) -> _S3ReadStream:
-        """GetObject for bytes ``[start, end)``; one attempt (the transfer engine retries)."""
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._k(key)}
-        if start or end is not None:
-            if end is not None and end <= start:
-                raise RangeNotSatisfiable(f"empty range [{start}, {end}) of {self._where(key)}")
-            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
-        if if_match:
-            params["IfMatch"] = if_match
-        if if_none_match:
-            params["IfNoneMatch"] = if_none_match
-        try:
-            r = await self._call("get_object", key, **params)
-        except NotModified:
-            raise NotModified(key, if_none_match) from None
-        length = int(r.get("ContentLength", 0))
-        match = _CONTENT_RANGE.fullmatch(r.get("ContentRange") or "")
-        if match:
-            first = int(match.group(1))
-            total = int(match.group(3)) if match.group(3) != "*" else first + length
-            ranged = True
-        else:
-            first, total, ranged = 0, length, False
-        info = self._info(key, total, r.get("ETag"), r.get("LastModified"))
-        return _S3ReadStream(r["Body"], info, first, length, ranged)
+    ) -> PresignedStream:
+        """GetObject for bytes ``[start, end)``, sent as a presigned GET on the store's own
+        aiohttp session (see :mod:`apins.stores._s3http`); one attempt (the engine retries)."""
+        if end is not None and end <= start:
+            raise RangeNotSatisfiable(f"empty range [{start}, {end}) of {self._where(key)}")
+        client = await self._get_client()
+        url = await client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._k(key)}, ExpiresIn=3600
+        )
+        self.request_counts["GetObject"] += 1
+        return await self._reader.open(
+            url,
+            key,
+            self._where(key),
+            start=start,
+            end=end,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
 
     # -- writing ------------------------------------------------------------------------------
 
