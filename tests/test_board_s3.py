@@ -268,3 +268,25 @@ async def test_search_lists_the_board_once(seaweed: S3Server, tmp_path: Path) ->
         store.request_counts.clear()
         assert [m.title for m in await b.pin_search("number [13]")] == ["number 1", "number 3"]
         assert store.request_counts == {"ListObjectsV2": 1}  # data.txt of a version is cached
+
+
+async def test_unusual_pin_names_list_and_read(server: S3Server, tmp_path: Path) -> None:
+    names = ["données 2024+x", "a&b=c%d", "tilde~and'quote"]
+    async with make_board(server, server.make_bucket(), cache=tmp_path / "c") as b:
+        for n in names:
+            await b.pin_write({"name": n}, n, type="json")
+        assert await b.pin_list() == sorted(names)
+        for n in names:
+            assert await b.pin_read(n) == {"name": n}
+            assert len(await b.pin_versions(n)) == 1
+
+
+async def test_cold_read_needs_no_head_request(seaweed: S3Server, tmp_path: Path) -> None:
+    bucket = seaweed.make_bucket()
+    async with make_board(seaweed, bucket, cache=False) as w:
+        await w.pin_write(_table(20), "c", type="parquet")
+    async with make_board(seaweed, bucket, cache=tmp_path / "fresh") as b:
+        assert (await b.pin_read("c")).num_rows == 20
+        store = b.backend.store  # type: ignore[attr-defined]
+        # the listing gave the file's size and ETag: no HeadObject before the download
+        assert store.request_counts == {"ListObjectsV2": 1, "GetObject": 2}

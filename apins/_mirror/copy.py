@@ -101,8 +101,9 @@ class VersionCopier:
     async def _server_copy(
         self, pin: str, sv: SideVersion, tpin: str, meta: AnyMeta, raw: bytes
     ) -> Copied | None:
-        assert isinstance(self.source, PathBackend) and isinstance(self.target, PathBackend)
-        sstore, tstore = self.source.store, self.target.store
+        source, target = self.source, self.target
+        assert isinstance(source, PathBackend) and isinstance(target, PathBackend)
+        sstore, tstore = source.store, target.store
         assert isinstance(tstore, CopyStore)
         names = meta.files
         sizes: list[int | None] = [None] * len(names)
@@ -113,7 +114,9 @@ class VersionCopier:
             key = join_key(tpin, sv.name, names[i])
             try:
                 async with self.files:
-                    info = await tstore.copy_from(sstore, src_key, key)
+                    info = await tstore.copy_from(
+                        sstore, src_key, key, info=source.known_info(src_key)
+                    )
             except StoreAccessError:
                 info = None  # the target's credentials cannot read the source: stream instead
             if info is None:
@@ -175,6 +178,7 @@ class VersionCopier:
                         src.store,
                         join_key(pin, sv.id, names[i]),
                         paths[i],
+                        info=src.known_info(join_key(pin, sv.id, names[i])),
                         settings=src.settings,
                         progress=self.progress,
                         limiter=src.limiter,

@@ -32,12 +32,20 @@ from ..hashing import file_xxh64, verify_pin_hash
 from ..meta import AnyMeta, Meta, dump_manifest, dump_meta, parse_meta
 from ..names import validate_pin_name
 from ..settings import TransferSettings
-from ..stores.base import LocalStore, ObjectNotFound, ProgressCallback, Store, join_key
+from ..stores.base import (
+    LocalStore,
+    ObjectInfo,
+    ObjectNotFound,
+    ProgressCallback,
+    Store,
+    join_key,
+)
 from ..versions import VersionInfo, sort_versions
 
 log = logging.getLogger("apins")
 
 MANIFEST = "_pins.yaml"
+_KNOWN_LIMIT = 200_000
 DATA_TXT = "data.txt"
 
 
@@ -61,9 +69,16 @@ class PathBackend:
         self._description = description
         self._limiter: anyio.CapacityLimiter | None = None
         self._scratch: Path | None = None
+        #: size and ETag of objects seen in listings: a download or server-side copy of a
+        #: version file needs no HEAD request (its If-Match still guards against a change)
+        self._known: dict[str, ObjectInfo] = {}
 
     def describe(self) -> str:
         return self._description or repr(self.store)
+
+    def known_info(self, key: str) -> ObjectInfo | None:
+        """Size and ETag of ``key`` from the latest listing, if it was seen there."""
+        return self._known.get(key)
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
@@ -77,7 +92,11 @@ class PathBackend:
     async def _complete_versions(self, prefix: str) -> dict[str, set[str]]:
         """pin → versions with data.txt, from one (paginated) listing under ``prefix``."""
         found: dict[str, set[str]] = {}
-        for obj in await self.store.list(prefix):
+        objects = await self.store.list(prefix)
+        if len(self._known) + len(objects) > _KNOWN_LIMIT:
+            self._known.clear()
+        for obj in objects:
+            self._known[obj.key] = obj
             parts = obj.key.split("/")
             if len(parts) == 3 and parts[2] == DATA_TXT and parts[0] and parts[1]:
                 if parts[0].startswith(".") or parts[1].startswith("."):
@@ -249,6 +268,7 @@ class PathBackend:
                     self.store,
                     key,
                     temps[i],
+                    info=self._known.get(key),
                     settings=self.settings,
                     progress=progress,
                     limiter=self.limiter,

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 from ..errors import StoreAccessError, TransferError
@@ -103,7 +105,7 @@ class PresignedReader:
         if if_none_match:
             headers["If-None-Match"] = if_none_match
         try:
-            resp = await self._client().get(url, headers=headers, allow_redirects=False)
+            resp = await self._client().get(_exact(url), headers=headers, allow_redirects=False)
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             raise TransientError(f"S3 GetObject on {where} failed: {type(exc).__name__}") from exc
         if resp.status not in (200, 206):
@@ -116,10 +118,33 @@ class PresignedReader:
             raise _error(resp.status, body, key, where, if_none_match)
         return _stream(resp, key)
 
+    async def get_list_page(self, url: str, where: str) -> dict[str, Any]:
+        """GET a presigned ListObjectsV2 URL and parse the page."""
+        import aiohttp
+
+        try:
+            async with self._client().get(_exact(url), allow_redirects=False) as resp:
+                body = await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            raise TransientError(
+                f"S3 ListObjectsV2 on {where} failed: {type(exc).__name__}"
+            ) from exc
+        if status != 200:
+            raise _error(status, body, "", where, None, op="ListObjectsV2")
+        return parse_list_page(body)
+
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _exact(url: str) -> Any:
+    """The URL exactly as signed: aiohttp must not re-quote it, or the signature breaks."""
+    from yarl import URL
+
+    return URL(url, encoded=True)
 
 
 def _stream(resp: aiohttp.ClientResponse, key: str) -> PresignedStream:
@@ -142,7 +167,14 @@ def _stream(resp: aiohttp.ClientResponse, key: str) -> PresignedStream:
     return PresignedStream(resp, ObjectInfo(key, total, etag, when), first, length, ranged)
 
 
-def _error(status: int, body: bytes, key: str, where: str, if_none_match: str | None) -> Exception:
+def _error(
+    status: int,
+    body: bytes,
+    key: str,
+    where: str,
+    if_none_match: str | None,
+    op: str = "GetObject",
+) -> Exception:
     code = ""
     try:
         node = ElementTree.fromstring(body).find("Code") if body else None
@@ -151,6 +183,8 @@ def _error(status: int, body: bytes, key: str, where: str, if_none_match: str | 
         pass
     if status == 304:
         return NotModified(key, if_none_match)
+    if code == "NoSuchBucket":
+        return ObjectNotFound(f"the bucket of {where} does not exist")
     if status == 404 or code in ("NoSuchKey", "NotFound"):
         return ObjectNotFound(f"no object {where}")
     if status == 412:
@@ -159,9 +193,60 @@ def _error(status: int, body: bytes, key: str, where: str, if_none_match: str | 
         return RangeNotSatisfiable(f"requested range lies outside {where}")
     if status in (401, 403):
         return StoreAccessError(
-            f"S3 refused GetObject on {where} ({code or status}): check the access key, "
+            f"S3 refused {op} on {where} ({code or status}): check the access key, "
             "secret, session token and the bucket's permissions"
         )
     if status in TRANSIENT_STATUSES or code in TRANSIENT_CODES:
-        return TransientError(f"S3 GetObject on {where} failed: {code or status}")
-    return TransferError(f"S3 GetObject on {where} failed: {code or status}")
+        return TransientError(f"S3 {op} on {where} failed: {code or status}")
+    return TransferError(f"S3 {op} on {where} failed: {code or status}")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _timestamp(stamp: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        return None
+
+
+def parse_list_page(body: bytes) -> dict[str, Any]:
+    """A ListObjectsV2 XML answer in botocore's shape (Contents, CommonPrefixes,
+    IsTruncated, NextContinuationToken), keys decoded when the answer is url-encoded."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as e:
+        raise TransientError(f"S3 sent an unreadable listing: {e}") from None
+    fields: dict[str, str] = {}
+    contents: list[dict[str, Any]] = []
+    prefixes: list[dict[str, str]] = []
+    for child in root:
+        tag = _local(child.tag)
+        if tag == "Contents":
+            item: dict[str, Any] = {_local(c.tag): c.text or "" for c in child}
+            contents.append(item)
+        elif tag == "CommonPrefixes":
+            prefixes.extend({"Prefix": c.text or ""} for c in child if _local(c.tag) == "Prefix")
+        else:
+            fields[tag] = child.text or ""
+    decode = unquote_plus if fields.get("EncodingType") == "url" else (lambda s: s)
+    for item in contents:
+        item["Key"] = decode(item.get("Key", ""))
+        item["Size"] = int(item.get("Size") or 0)
+        stamp = item.get("LastModified")
+        try:
+            item["LastModified"] = (
+                datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+            )
+        except ValueError:
+            item["LastModified"] = None
+    for p in prefixes:
+        p["Prefix"] = decode(p["Prefix"])
+    return {
+        "Contents": contents,
+        "CommonPrefixes": prefixes,
+        "IsTruncated": fields.get("IsTruncated", "false").lower() == "true",
+        "NextContinuationToken": fields.get("NextContinuationToken") or None,
+    }

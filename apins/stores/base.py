@@ -241,8 +241,13 @@ class MultipartStore(Protocol):
 class CopyStore(Protocol):
     """Server-side copy inside one store (or between stores on one endpoint)."""
 
-    async def copy_from(self, source: Store, source_key: str, key: str) -> ObjectInfo | None:
-        """Copy without moving bytes through the client; return None if not possible here."""
+    async def copy_from(
+        self, source: Store, source_key: str, key: str, *, info: ObjectInfo | None = None
+    ) -> ObjectInfo | None:
+        """Copy without moving bytes through the client; return None if not possible here.
+
+        ``info`` (the source object's size and ETag, e.g. from a listing) saves a HEAD.
+        """
         ...
 
 

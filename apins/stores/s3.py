@@ -225,8 +225,8 @@ class S3Store:
         }
         if self.endpoint_url:
             options["s3"] = {"addressing_style": "path"}
-        if self.anonymous:
-            options["signature_version"] = UNSIGNED
+        # SigV4 for presigned reads too (botocore would presign with the legacy SigV2)
+        options["signature_version"] = UNSIGNED if self.anonymous else "s3v4"
         session = AioSession(profile=self.profile)
         access_key, secret_key, token = self._secrets
         region = self.region or (None if not self.endpoint_url else "us-east-1")
@@ -342,11 +342,22 @@ class S3Store:
                 params["Delimiter"] = delimiter
             if token:
                 params["ContinuationToken"] = token
-            page = await self._retry("list_objects_v2", prefix, **params)
+            page = await with_retries(
+                lambda params=params: self._list_page(prefix, params),  # type: ignore[misc]
+                settings=self.settings,
+                what=f"S3 ListObjectsV2 on {self._where(prefix)}",
+            )
             yield page
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
                 return
+
+    async def _list_page(self, prefix: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One ListObjectsV2 page as a presigned GET (see :mod:`apins.stores._s3http`)."""
+        client = await self._get_client()
+        url = await client.generate_presigned_url("list_objects_v2", Params=params, ExpiresIn=3600)
+        self.request_counts["ListObjectsV2"] += 1
+        return await self._reader.get_list_page(url, self._where(prefix))
 
     async def list(self, prefix: str) -> list[ObjectInfo]:
         """Every object under ``prefix`` (all pages), keys relative to the board root."""
@@ -564,14 +575,17 @@ class S3Store:
 
     # -- server-side copy -----------------------------------------------------------------------
 
-    async def copy_from(self, source: Store, source_key: str, key: str) -> ObjectInfo | None:
+    async def copy_from(
+        self, source: Store, source_key: str, key: str, *, info: ObjectInfo | None = None
+    ) -> ObjectInfo | None:
         """CopyObject (UploadPartCopy above 5 GiB) from an S3Store on the same endpoint.
 
         Returns None when ``source`` is elsewhere, so the caller streams the bytes instead.
         """
         if not isinstance(source, S3Store) or source.endpoint_url != self.endpoint_url:
             return None
-        info = await source.head(source_key)
+        if info is None or not info.etag:
+            info = await source.head(source_key)
         copy_source = {"Bucket": source.bucket, "Key": source._k(source_key)}
         if info.size <= MAX_SINGLE_COPY:
             r = await self._retry(
