@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -27,37 +26,12 @@ from .base import (
     PreconditionFailed,
     RangeNotSatisfiable,
 )
+from .http import BodyStream, new_session
 
 if TYPE_CHECKING:
     import aiohttp
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-
-
-class PresignedStream:
-    """An open presigned GET (see :class:`apins.stores.base.ReadStream`)."""
-
-    def __init__(
-        self, resp: aiohttp.ClientResponse, info: ObjectInfo, start: int, length: int, ranged: bool
-    ) -> None:
-        self._resp = resp
-        self.info = info
-        self.start = start
-        self.length = length
-        self.ranged = ranged
-
-    async def chunks(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-        import aiohttp
-
-        try:
-            async for chunk in self._resp.content.iter_chunked(chunk_size):
-                yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise TransientError(f"reading {self.info.key} failed: {type(exc).__name__}") from exc
-
-    async def aclose(self) -> None:
-        # a body left unread must not go back to the pool
-        self._resp.close()
 
 
 class PresignedReader:
@@ -68,19 +42,8 @@ class PresignedReader:
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
-        import aiohttp
-
         if self._session is None or self._session.closed:
-            s = self._settings
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=0),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=s.connect_timeout, sock_read=s.read_timeout
-                ),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                headers={"Accept-Encoding": "identity"},
-                auto_decompress=False,
-            )
+            self._session = new_session(self._settings)
         return self._session
 
     async def open(
@@ -93,7 +56,7 @@ class PresignedReader:
         end: int | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
-    ) -> PresignedStream:
+    ) -> BodyStream:
         """GET ``url`` for bytes ``[start, end)``; errors mapped to the Store protocol's."""
         import aiohttp
 
@@ -147,7 +110,7 @@ def _exact(url: str) -> Any:
     return URL(url, encoded=True)
 
 
-def _stream(resp: aiohttp.ClientResponse, key: str) -> PresignedStream:
+def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
     length = int(resp.headers.get("Content-Length", "0"))
     match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", ""))
     if resp.status == 206 and match:
@@ -164,7 +127,7 @@ def _stream(resp: aiohttp.ClientResponse, key: str) -> PresignedStream:
         when = parsedate_to_datetime(modified) if modified else None
     except (TypeError, ValueError):
         when = None
-    return PresignedStream(resp, ObjectInfo(key, total, etag, when), first, length, ranged)
+    return BodyStream(resp, ObjectInfo(key, total, etag, when), first, length, ranged)
 
 
 def _error(

@@ -66,7 +66,7 @@ def _is_strong(etag: str | None) -> bool:
     return bool(etag) and not etag.startswith("W/")  # type: ignore[union-attr]
 
 
-class _HTTPStream:
+class BodyStream:
     """An open GET body; transport failures while reading become TransientError."""
 
     def __init__(
@@ -97,6 +97,20 @@ class _HTTPStream:
             self._resp.release()
         else:  # a half-read body: drop the connection rather than drain it
             self._resp.close()
+
+
+def new_session(s: TransferSettings) -> aiohttp.ClientSession:
+    """An aiohttp session for one store: pool sized by the settings, no cookies, no
+    transparent decompression (bytes are hashed as stored)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=0),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=s.connect_timeout, sock_read=s.read_timeout
+        ),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
+        auto_decompress=False,
+    )
 
 
 class HTTPStore:
@@ -166,15 +180,7 @@ class HTTPStore:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            s = self.settings
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=0),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=s.connect_timeout, sock_read=s.read_timeout
-                ),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
-            )
+            self._session = new_session(self.settings)
         return self._session
 
     async def _send(
@@ -298,7 +304,7 @@ class HTTPStore:
         if_match: str | None = None,
         if_none_match: str | None = None,
         if_modified_since: datetime | str | None = None,
-    ) -> _HTTPStream:
+    ) -> BodyStream:
         """GET bytes ``[start, end)`` of ``key`` (see :meth:`apins.stores.base.Store.open_read`).
 
         With ``if_match`` (a strong ETag) the request carries ``If-Match`` and, when ranged,
@@ -325,10 +331,10 @@ class HTTPStore:
             first, last, total = int(m.group(1)), int(m.group(2)), m.group(3)
             size = int(total) if total != "*" else -1
             info = self._info(key, resp.headers, size)
-            return _HTTPStream(resp, info, first, last - first + 1, ranged=True)
+            return BodyStream(resp, info, first, last - first + 1, ranged=True)
         size = resp.content_length if resp.content_length is not None else -1
         info = self._info(key, resp.headers, size)
-        return _HTTPStream(resp, info, 0, size, ranged=not want_range)
+        return BodyStream(resp, info, 0, size, ranged=not want_range)
 
     # -- not possible over plain HTTP ----------------------------------------------------------
 

@@ -28,7 +28,7 @@ from ..settings import TransferSettings
 from ..transfer._util import first_error
 from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError, with_retries
 from ..transfer.upload import upload_file
-from ._s3http import PresignedReader, PresignedStream
+from ._s3http import PresignedReader
 from .base import (
     FileSpan,
     NotModified,
@@ -39,6 +39,7 @@ from .base import (
     RangeNotSatisfiable,
     Store,
 )
+from .http import BodyStream
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -396,7 +397,7 @@ class S3Store:
         end: int | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
-    ) -> PresignedStream:
+    ) -> BodyStream:
         """GetObject for bytes ``[start, end)``, sent as a presigned GET on the store's own
         aiohttp session (see :mod:`apins.stores._s3http`); one attempt (the engine retries)."""
         if end is not None and end <= start:
