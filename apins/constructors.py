@@ -125,3 +125,47 @@ def board_s3(
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
     )
+
+
+def board_gcs(
+    path: str,
+    versioned: bool = True,
+    cache: Cache | str | os.PathLike[str] | bool | None = None,
+    allow_pickle_read: bool | None = None,
+    *,
+    project: str | None = None,
+    token: Any = None,
+    endpoint_url: str | None = None,
+    anonymous: bool = False,
+    settings: TransferSettings | None = None,
+) -> Board:
+    """A board in a Google Cloud Storage bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
+
+    ``token`` is a service-account JSON file (path or parsed dict), an OAuth access token, a
+    ``google.auth`` credentials object or ``"anon"``; without it, application default
+    credentials are used (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's login, the metadata
+    server). ``anonymous=True`` reads public buckets. ``STORAGE_EMULATOR_HOST`` (or
+    ``endpoint_url``) points at an emulator, unauthenticated unless ``token`` is given.
+    """
+    from .stores.gcs import GCSStore
+
+    bucket, _, prefix = path.strip("/").partition("/")
+    settings = settings or TransferSettings()
+    store = GCSStore(
+        bucket,
+        prefix,
+        endpoint_url=endpoint_url,
+        project=project,
+        token=token,
+        anonymous=anonymous,
+        settings=settings,
+    )
+    desc = _deparse(
+        "board_gcs", path, allow_pickle_read, project=project, endpoint_url=endpoint_url
+    )
+    return Board(
+        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        meta_concurrency=settings.meta_concurrency,
+    )

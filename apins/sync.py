@@ -248,6 +248,19 @@ def board_s3(
     return SyncBoard(make(path, versioned, allow_pickle_read, **kwargs))
 
 
+def board_gcs(
+    path: str,
+    versioned: bool = True,
+    cache: Any = None,
+    allow_pickle_read: bool | None = None,
+    **kwargs: Any,
+) -> SyncBoard:
+    """A GCS board with blocking verbs (see :func:`apins.board_gcs` for every option)."""
+    from .constructors import board_gcs as make
+
+    return SyncBoard(make(path, versioned, cache, allow_pickle_read, **kwargs))
+
+
 def board_url(
     url: str | Mapping[str, str | Sequence[str]],
     *,

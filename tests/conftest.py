@@ -10,10 +10,12 @@ from typing import TypeVar
 import pytest
 
 from tests.servers import (
+    GCSServer,
     NginxServer,
     PlainHttpServer,
     S3Server,
     ServerStartError,
+    start_fakegcs,
     start_moto,
     start_nginx,
     start_plain_http,
@@ -23,8 +25,8 @@ from tests.servers import (
 T = TypeVar("T")
 
 # Variables that would make tests talk to the developer's real accounts or caches.
-_LEAKY_PREFIXES = ("AWS_", "PINS_", "FSSPEC_S3_")
-_LEAKY_NAMES = ("CONNECT_SERVER", "CONNECT_API_KEY")
+_LEAKY_PREFIXES = ("AWS_", "PINS_", "FSSPEC_S3_", "GOOGLE_", "CLOUDSDK_")
+_LEAKY_NAMES = ("CONNECT_SERVER", "CONNECT_API_KEY", "STORAGE_EMULATOR_HOST")
 
 
 def _start_or_fail(what: str, start: Callable[[], T]) -> T:
@@ -47,6 +49,14 @@ def seaweed() -> Iterator[S3Server]:
 def moto() -> Iterator[S3Server]:
     """A moto S3 server (accepts any credentials)."""
     server = _start_or_fail("moto_server", start_moto)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fakegcs() -> Iterator[GCSServer]:
+    """A fake-gcs-server (GCS JSON API emulator, no auth)."""
+    server = _start_or_fail("fake-gcs-server", start_fakegcs)
     yield server
     server.stop()
 

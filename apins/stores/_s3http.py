@@ -9,7 +9,6 @@ hundreds of pins. Range, If-Match and If-None-Match travel as ordinary headers.
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -26,12 +25,10 @@ from .base import (
     PreconditionFailed,
     RangeNotSatisfiable,
 )
-from .http import BodyStream, new_session
+from .http import BodyStream, body_span, new_session
 
 if TYPE_CHECKING:
     import aiohttp
-
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
 class PresignedReader:
@@ -111,14 +108,7 @@ def _exact(url: str) -> Any:
 
 
 def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
-    length = int(resp.headers.get("Content-Length", "0"))
-    match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", ""))
-    if resp.status == 206 and match:
-        first = int(match.group(1))
-        total = int(match.group(3)) if match.group(3) != "*" else first + length
-        ranged = True
-    else:
-        first, total, ranged = 0, length, False
+    first, length, total, ranged = body_span(resp)
     etag = resp.headers.get("ETag")
     if etag and not etag.startswith(('"', "W/")):
         etag = f'"{etag}"'

@@ -99,6 +99,17 @@ class BodyStream:
             self._resp.close()
 
 
+def body_span(resp: aiohttp.ClientResponse) -> tuple[int, int, int, bool]:
+    """(first byte, body length, whole object size, ranged) of a 200 or 206 answer."""
+    length = int(resp.headers.get("Content-Length", "0"))
+    match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+    if resp.status == 206 and match:
+        first = int(match.group(1))
+        total = int(match.group(3)) if match.group(3) != "*" else first + length
+        return first, length, total, True
+    return 0, length, length, False
+
+
 def new_session(s: TransferSettings) -> aiohttp.ClientSession:
     """An aiohttp session for one store: pool sized by the settings, no cookies, no
     transparent decompression (bytes are hashed as stored)."""

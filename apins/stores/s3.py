@@ -26,6 +26,7 @@ import anyio
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error
+from ..transfer.commit import commit_files
 from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError, with_retries
 from ..transfer.upload import upload_file
 from ._s3http import PresignedReader
@@ -539,40 +540,17 @@ class S3Store:
         *,
         progress: ProgressCallback | None = None,
     ) -> None:
-        """Upload the data files (concurrently), then the data.txt marker, last.
-
-        If a data file fails (or the call is cancelled), the version's data files are deleted
-        and the error re-raised, so no partial version is left behind (none is visible anyway:
-        it has no marker).
-        """
-        limiter = self._board_limiter()
-        names = iter(files)
-
-        async def worker() -> None:
-            for name, path in names:
-                await upload_file(
-                    self,
-                    prefix + name,
-                    path,
-                    settings=self.settings,
-                    progress=progress,
-                    limiter=limiter,
-                )
-
-        try:
-            try:
-                async with anyio.create_task_group() as tg:
-                    for _ in range(max(1, min(len(files), self.settings.max_concurrency))):
-                        tg.start_soon(worker)
-            except BaseExceptionGroup as group:
-                raise first_error(group) from None
-        except BaseException:
-            with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
-                # every name of this new version, also those cut off mid-request
-                await self.delete_many([prefix + name for name, _ in files])
-            raise
-        name, content = marker
-        await self.put_bytes(prefix + name, content)
+        """Upload the data files (concurrently), then data.txt last (see
+        :func:`apins.transfer.commit.commit_files`)."""
+        await commit_files(
+            self,
+            prefix,
+            files,
+            marker,
+            settings=self.settings,
+            progress=progress,
+            limiter=self._board_limiter(),
+        )
 
     # -- server-side copy -----------------------------------------------------------------------
 

