@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._safe_path import safe_relative
+from .errors import InvalidMetadata
+
 _TMP = ".tmp"
 _VALIDATED = ".validated"
 
@@ -52,9 +55,10 @@ class PruneResult:
 
 
 def _safe_part(s: str) -> str:
-    if not s or s in (".", "..") or "/" in s or "\\" in s or "\x00" in s:
-        raise ValueError(f"unsafe cache path component: {s!r}")
-    return s
+    """One path segment (a pin or version) that is safe to use in the cache."""
+    if isinstance(s, str) and "/" in s:
+        raise InvalidMetadata(f"unsafe cache path component: {s!r}")
+    return safe_relative(s, what="a cache path component")
 
 
 class Cache:
@@ -78,9 +82,7 @@ class Cache:
         return self.board_dir(identity) / _safe_part(pin) / _safe_part(version)
 
     def file_path(self, identity: str, pin: str, version: str, filename: str) -> Path:
-        parts = [p for p in filename.split("/") if p]
-        for p in parts:
-            _safe_part(p)
+        parts = safe_relative(filename, what="a cached file name").split("/")
         return self.version_dir(identity, pin, version).joinpath(*parts)
 
     # -- immutable entries -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from . import _yaml
+from ._safe_path import safe_relative
 from .errors import InvalidMetadata
 
 COMPACT_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -118,26 +119,14 @@ _KNOWN = (
     "user",
 )
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
+
+def _file_entry(name: str | None) -> str:
+    return "a data.txt 'file' entry" if name is None else f"data.txt of pin {name!r}"
 
 
-def check_file_name(name: Any) -> str:
+def check_file_name(name: Any, *, what: str = "data.txt 'file' entry") -> str:
     """A data file name from data.txt must stay inside its version folder."""
-    if not isinstance(name, str) or not name:
-        raise InvalidMetadata(f"data.txt names an invalid file: {name!r}")
-    parts = name.replace("\\", "/").split("/")
-    if (
-        name.startswith(("/", "\\"))
-        or _DRIVE.match(name)
-        or any(p in ("..", ".", "") for p in parts)
-        or "\x00" in name
-        or (":" in name.split("/")[0] and "//" in name)
-    ):
-        raise InvalidMetadata(
-            f"data.txt names the file {name!r}, which lies outside its version folder; "
-            "refusing to follow it."
-        )
-    return name
+    return safe_relative(name, what=what)
 
 
 def parse_created(value: str) -> datetime:
@@ -190,7 +179,7 @@ def parse_meta(raw: bytes | str | Mapping[str, Any], *, name: str | None = None)
     files = data["file"]
     files_list = files if isinstance(files, list) else [files]
     for f in files_list:
-        check_file_name(f)
+        check_file_name(f, what=_file_entry(name))
     sizes = data.get("file_size")
     if isinstance(sizes, list):
         sizes = [_as_int(s, "file_size") if s is not None else 0 for s in sizes]
@@ -250,7 +239,7 @@ def _parse_v0(data: dict[str, Any], name: str | None) -> MetaV0:
         raise InvalidMetadata("Legacy (v0) data.txt has no 'path' field.")
     files = path if isinstance(path, list) else [path]
     for f in files:
-        check_file_name(f)
+        check_file_name(f, what=_file_entry(name))
     return MetaV0(
         file=path,
         type=str(data.get("type", "default")),

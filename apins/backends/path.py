@@ -19,8 +19,10 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from .._safe_path import safe_relative
 from ..cache import Cache
 from ..errors import (
+    InvalidMetadata,
     OfflineError,
     PinNotFound,
     ReadOnlyBoard,
@@ -96,12 +98,17 @@ class PathBackend:
         if len(self._known) + len(objects) > _KNOWN_LIMIT:
             self._known.clear()
         for obj in objects:
-            self._known[obj.key] = obj
             parts = obj.key.split("/")
             if len(parts) == 3 and parts[2] == DATA_TXT and parts[0] and parts[1]:
                 if parts[0].startswith(".") or parts[1].startswith("."):
                     continue
+                try:
+                    safe_relative(obj.key, what="a listed key")
+                except InvalidMetadata as e:
+                    log.warning("Skipping a version: %s", e)
+                    continue
                 found.setdefault(parts[0], set()).add(parts[1])
+            self._known[obj.key] = obj
         return found
 
     async def list_pins(self) -> list[str]:
@@ -219,7 +226,7 @@ class PathBackend:
     async def fetch_files(
         self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
     ) -> list[Path]:
-        files = meta.files
+        files = _safe_files(name, version, meta.files)
         if self.local:
             assert isinstance(self.store, LocalStore)
             paths = [self.store.local_path(join_key(name, version, f)) for f in files]
@@ -243,6 +250,7 @@ class PathBackend:
     ) -> list[Path]:
         from ..transfer.download import download
 
+        files = _safe_files(name, version, files)
         cache = self.cache
         cached = [cache.lookup(self.identity, name, version, f) if cache else None for f in files]
         if all(p is not None for p in cached):
@@ -414,8 +422,23 @@ def _check_version_name(name: str, version: Any) -> None:
         or version in ("", ".", "..")
         or "/" in version
         or "\\" in version
+        or not _is_safe(version)
     ):
         raise VersionNotFound(f"Pin {name!r} has no version {version!r}.")
+
+
+def _safe_files(name: str, version: str, files: Sequence[str]) -> list[str]:
+    """The data file names of a version, each checked before any request or file access."""
+    what = f"data.txt of pin {name!r} version {version!r}"
+    return [safe_relative(f, what=what) for f in files]
+
+
+def _is_safe(segment: str) -> bool:
+    try:
+        safe_relative(segment, what="a version")
+    except InvalidMetadata:
+        return False
+    return True
 
 
 async def _hash_all(paths: Sequence[Path]) -> list[str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
+from .._safe_path import safe_relative
 from ..errors import PinsError
 from ..stores.base import ProgressCallback, ProgressEvent
 
@@ -69,6 +70,7 @@ def bundle_entries(
     """Data files, data.txt, index.html, then manifest.json listing all of them."""
     names = [n for n, _ in files]
     for n in names:
+        safe_relative(n, what="a pin file name")
         if n in ("data.txt", "index.html", "manifest.json") or "/" in n or n.startswith("."):
             raise PinsError(f"A pin file cannot be called {n!r} on Connect (reserved or unsafe).")
     entries = [Entry(n, path=p) for n, p in files]

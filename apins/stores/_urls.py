@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+from .._safe_path import safe_relative
 from ..errors import InvalidMetadata
 
 HTTP_SCHEMES = frozenset({"http", "https"})
@@ -63,17 +64,12 @@ def basename(url: str) -> str:
     return unquote(segments[-1]) if segments else ""
 
 
-def _has_dot_segment(path: str) -> bool:
-    decoded = unquote(path).replace("\\", "/")
-    return any(seg in ("..", ".") for seg in decoded.split("/"))
-
-
 def resolve_inside(folder: str, entry: str, *, allow_external: bool = False, what: str) -> str:
     """Resolve ``entry`` (relative path or absolute URL) against ``folder``, confined to it.
 
-    Refuses (InvalidMetadata) '..' segments, absolute paths or URLs that leave ``folder``
-    (another host, port, scheme or path) unless ``allow_external``; schemes other than
-    http(s) are always refused.
+    Relative entries must pass :func:`~apins._safe_path.safe_relative` (InvalidMetadata);
+    absolute URLs must lie inside ``folder`` (same origin and path, the rest safe) unless
+    ``allow_external``; schemes other than http(s) are always refused.
     """
     if not isinstance(entry, str) or not entry.strip():
         raise InvalidMetadata(f"{what}: an empty or non-text entry {entry!r}.")
@@ -86,18 +82,16 @@ def resolve_inside(folder: str, entry: str, *, allow_external: bool = False, wha
         if not urlsplit(url).hostname:
             raise InvalidMetadata(f"{what}: {entry!r} has no host.")
     else:
-        url = urljoin(folder, quote_path(entry))
+        url = urljoin(folder, quote_path(safe_relative(entry.removesuffix("/"), what=what)))
+        url += "/" if entry.endswith("/") else ""
     if allow_external:
         return url
-    if _has_dot_segment(urlsplit(entry).path if scheme else entry):
-        raise InvalidMetadata(
-            f"{what}: {entry!r} contains '.' or '..' segments; entries must stay inside "
-            f"{public_url(folder)}. Pass allow_external=True to board_url() to allow it."
-        )
-    if origin(url) != origin(folder) or not urlsplit(url).path.startswith(urlsplit(folder).path):
+    path, base = urlsplit(url).path, urlsplit(folder).path
+    if origin(url) != origin(folder) or not path.startswith(base):
         raise InvalidMetadata(
             f"{what}: {public_url(url)!r} lies outside the board at {public_url(folder)}; "
             "refusing to follow it. Pass allow_external=True to board_url() if you trust "
             "this board's author."
         )
+    safe_relative(path[len(base) :].removesuffix("/"), what=what)
     return url

@@ -23,6 +23,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
+from .._safe_path import safe_relative
 from ..errors import PinsError
 from .base import ObjectInfo, ObjectNotFound, ProgressCallback, ProgressEvent, join_key
 
@@ -78,10 +79,10 @@ class FolderStore:
         return f"FolderStore({str(self.root)!r})"
 
     def local_path(self, key: str) -> Path:
-        parts = [p for p in key.split("/") if p]
-        if any(p in (".", "..") for p in parts):
-            raise PinsError(f"refusing a key that leaves the board: {key!r}")
-        return self.root.joinpath(*parts)
+        rel = key.removesuffix("/")
+        if not rel:
+            return self.root
+        return self.root.joinpath(*safe_relative(rel, what="a key").split("/"))
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from .._safe_path import safe_relative
 from ..errors import InvalidMetadata, PinsError, ReadOnlyBoard, StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
@@ -182,8 +183,10 @@ class HTTPStore:
             folder = self.base_url
         if folder is None:
             raise PinsError(f"No URL is known for {key!r} on this board.")
+        if rest:
+            safe_relative(rest.removesuffix("/"), what=f"the key {key!r}")
         url = urljoin(folder, quote_path(rest))
-        if any(seg in (".", "..") for seg in rest.split("/")) or not url.startswith(folder):
+        if not url.startswith(folder):
             raise InvalidMetadata(f"{key!r} would resolve outside {public_url(folder)}; refused.")
         return url
 
