@@ -34,6 +34,7 @@ from .versions import VersionInfo, WriteAction, select_prune, version_name, writ
 
 if TYPE_CHECKING:
     from .formats import Output
+    from .watch import PinWatch
 
 log = logging.getLogger("apins")
 
@@ -190,6 +191,20 @@ class Board:
             for i in range(len(names)):
                 tg.start_soon(one, i)
         return [m for m in out if m is not None]
+
+    def pin_watch(self, name: str, *, interval: float = 1.0, retries: int = 5) -> PinWatch:
+        """Watch a pin: ``async for meta in board.pin_watch(name)`` yields the latest
+        version's metadata, then that of every newer version, oldest first.
+
+        The board is polled every ``interval`` seconds (one listing or one conditional
+        request; see docs/services.md). Versions written between two polls all come out, in
+        order; one deleted before it was seen is skipped. A failing poll is tried again
+        ``retries`` times with growing waits, then its PinsError comes out of the loop.
+        Nothing runs between iterations: cancel the task, or stop iterating, and it stops.
+        """
+        from .watch import PinWatch
+
+        return PinWatch(self, name, interval=interval, retries=retries)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ inside Jupyter (where a loop is already running), in plain scripts and from many
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from .meta import AnyMeta, Meta
     from .stores.base import ProgressCallback
     from .versions import VersionInfo
+    from .watch import PinWatch
 
 
 def _doc(method: Any) -> Any:
@@ -123,6 +126,10 @@ class SyncBoard:
         )
 
     @_doc
+    def pin_watch(self, name: str, *, interval: float = 1.0, retries: int = 5) -> SyncWatch:
+        return SyncWatch(self._board.pin_watch(name, interval=interval, retries=retries))
+
+    @_doc
     def pin_download(
         self,
         name: str,
@@ -214,6 +221,57 @@ class SyncBoard:
     @_doc
     def write_board_manifest(self) -> dict[str, list[str]]:
         return dict(self._run("write_board_manifest"))
+
+
+class SyncWatch:
+    """The blocking twin of :class:`apins.watch.PinWatch`: ``for meta in watch: ...``.
+
+    Usable from any thread. Each ``next()`` runs one step of the async watch on the facade's
+    loop; if the waiting thread is interrupted (Ctrl-C), that step is cancelled. Leaving a
+    ``with`` block, ``close()``, or dropping the iterator ends the watch.
+    """
+
+    def __init__(self, watch: PinWatch) -> None:
+        self._watch = watch
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return repr(self._watch).replace("<PinWatch", "<apins.sync.PinWatch", 1)
+
+    @property
+    def polls(self) -> int:
+        """Polls started so far."""
+        return self._watch.polls
+
+    def __iter__(self) -> SyncWatch:
+        return self
+
+    def __next__(self) -> AnyMeta:
+        if self._closed:
+            raise StopIteration
+        future = _portal.portal().start_task_soon(self._watch.__anext__)
+        try:
+            return future.result()
+        except StopAsyncIteration:
+            self._closed = True
+            raise StopIteration from None
+        except BaseException:
+            future.cancel()
+            with contextlib.suppress(BaseException):
+                concurrent.futures.wait([future], timeout=10)
+            raise
+
+    def close(self) -> None:
+        """End the watch (nothing polls after this)."""
+        if not self._closed:
+            self._closed = True
+            _portal.call(self._watch.aclose)
+
+    def __enter__(self) -> SyncWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def board_folder(

@@ -36,6 +36,13 @@ class Backend(Protocol):
         """The version a read without ``version=`` returns; raises PinNotFound."""
         ...
 
+    async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
+        """Versions as the board has them now, oldest first, for pin_watch: no cache, no
+        offline fallback, one or two small requests. ``None`` means "nothing changed since
+        ``newest``" (the last version this watch saw), when the backend can tell cheaply.
+        """
+        ...
+
     async def read_meta(self, name: str, version: str) -> AnyMeta:
         """data.txt of one version; raises VersionNotFound."""
         ...

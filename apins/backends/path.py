@@ -168,6 +168,17 @@ class PathBackend:
     async def latest_version(self, name: str) -> VersionInfo:
         return (await self.list_versions(name))[-1]
 
+    async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
+        """The pin's versions read from the board now (for pin_watch): one listing under
+        ``<name>/``, never the cache; raises PinNotFound, or TransferError when unreachable.
+        """
+        validate_pin_name(name)
+        found = await self._complete_versions(name + "/")
+        versions = found.get(name)
+        if not versions:
+            raise PinNotFound(f"Pin {name!r} does not exist on this board.")
+        return sort_versions([VersionInfo.from_name(v) for v in versions])
+
     # -- reading ---------------------------------------------------------------------------
 
     async def read_meta_raw(self, name: str, version: str) -> bytes:

@@ -126,11 +126,17 @@ class UrlBackend(PathBackend):
             v is not None and self.max_age is not None and time.time() - v.fetched_at < self.max_age
         )
 
-    async def _fetch_validated(self, key: str, url: str, what: str) -> bytes:
-        """The body of a mutable resource: cached, revalidated, or fetched anew."""
+    async def _fetch_validated(
+        self, key: str, url: str, what: str, *, strict: bool = False
+    ) -> bytes:
+        """The body of a mutable resource: cached, revalidated, or fetched anew.
+
+        ``strict`` (pin_watch): always ask the server (a conditional request when cached),
+        and raise instead of serving the cached copy when it cannot be reached.
+        """
         cache = self.cache
         v = cache.get_validated(self.identity, url) if cache is not None else None
-        if v is not None and self._fresh(v):
+        if v is not None and self._fresh(v) and not strict:
             return await anyio.Path(v.path).read_bytes()
 
         async def once() -> tuple[ObjectInfo, bytes]:
@@ -153,6 +159,8 @@ class UrlBackend(PathBackend):
             await anyio.to_thread.run_sync(cache.refresh_validated, self.identity, url)
             return await anyio.Path(v.path).read_bytes()
         except TransferError as e:
+            if strict:
+                raise
             if v is None:
                 raise OfflineError(
                     f"Cannot read {what} at {public_url(url)} ({e}), and the cache holds no copy."
@@ -168,7 +176,7 @@ class UrlBackend(PathBackend):
 
     # -- listing -----------------------------------------------------------------------------
 
-    async def _sources(self) -> dict[str, PinSource]:
+    async def _sources(self, *, strict: bool = False) -> dict[str, PinSource]:
         """pin → source: the dict given, or the manifest (revalidated; one fetch at a time)."""
         if self.manifest_url is None:
             return self._static
@@ -176,9 +184,11 @@ class UrlBackend(PathBackend):
             self._lock = anyio.Lock()
         seen = self._generation
         async with self._lock:
-            if self._generation != seen and self._loaded is not None:
+            if self._generation != seen and self._loaded is not None and not strict:
                 return self._loaded  # a fetch finished while we waited: share it
-            raw = await self._fetch_validated(MANIFEST, self.manifest_url, "the board manifest")
+            raw = await self._fetch_validated(
+                MANIFEST, self.manifest_url, "the board manifest", strict=strict
+            )
             loaded = self._parse_manifest(raw)
             self._loaded = loaded
             self._generation += 1
@@ -230,13 +240,33 @@ class UrlBackend(PathBackend):
             return [VersionInfo.from_name(version)]
         return [VersionInfo.from_name(_version_of_folder(u)) for u in src.urls]
 
+    async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
+        """For pin_watch: one conditional GET of ``_pins.yaml`` (a dict pin folder: of its
+        data.txt), 304 when unchanged; a raw-file pin has one version and costs nothing."""
+        validate_pin_name(name)
+        if self.manifest_url is not None:
+            src = (await self._sources(strict=True)).get(name)
+        else:
+            src = self._static.get(name)
+        if src is None:
+            raise PinNotFound(f"Pin {name!r} is not on this board ({self.describe()}).")
+        if src.kind == "folder":
+            version, _ = await self._folder_meta(name, src, strict=True)
+            return [VersionInfo.from_name(version)]
+        if src.kind == "file":
+            return [VersionInfo.from_name(RAW_VERSION)]
+        return [VersionInfo.from_name(_version_of_folder(u)) for u in src.urls]
+
     # -- metadata ----------------------------------------------------------------------------
 
-    async def _folder_meta(self, name: str, src: PinSource) -> tuple[str, bytes]:
+    async def _folder_meta(
+        self, name: str, src: PinSource, *, strict: bool = False
+    ) -> tuple[str, bytes]:
         """Revalidate a dict pin folder's data.txt; return (its version, its bytes)."""
         raw = await self._fetch_validated(
-            f"{name}/{_FOLDER}/{DATA_TXT}", src.urls[0] + DATA_TXT, f"data.txt of pin {name!r}"
-        )
+            f"{name}/{_FOLDER}/{DATA_TXT}", src.urls[0] + DATA_TXT, f"data.txt of pin {name!r}",
+            strict=strict,
+        )  # fmt: skip
         meta = parse_meta(raw, name=name)
         version = _version_of_folder(src.urls[0])
         if isinstance(meta, Meta) and meta.created and meta.pin_hash:

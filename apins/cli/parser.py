@@ -10,6 +10,7 @@ from .. import __version__
 from .errors import USAGE
 from .mirror_cmd import add_mirror_command
 from .read_cmds import add_read_commands
+from .watch_cmd import add_watch_command
 from .write_cmds import add_write_commands
 
 #: help is wrapped at a fixed width, so `apins --help` is the same in every terminal
@@ -74,4 +75,5 @@ def build_parser() -> Parser:
     add_read_commands(sub, common)
     add_write_commands(sub, common)
     add_mirror_command(sub, common)
+    add_watch_command(sub, common)
     return parser

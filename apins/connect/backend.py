@@ -193,6 +193,10 @@ class ConnectBackend:
 
     async def list_versions(self, name: str) -> list[VersionInfo]:
         owner, short, c = await self._content(name)
+        return await self._versions_of(owner, short, c)
+
+    async def _versions_of(self, owner: str, short: str, c: dict[str, Any]) -> list[VersionInfo]:
+        """The bundles of content ``c`` as versions, oldest first (one request)."""
         active = None if c.get("bundle_id") is None else str(c["bundle_id"])
         bundles = await self.client.list_bundles(str(c["guid"]))
         out = []
@@ -212,6 +216,21 @@ class ConnectBackend:
         if not out:
             raise PinNotFound(f"Pin {owner}/{short} has no versions yet.")
         return sorted(out, key=lambda v: int(v.version))
+
+    async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
+        """For pin_watch: one GET of the content item (its active bundle); only when that
+        changed since ``newest``, one listing of its bundles, up to the active one."""
+        owner, short, c = await self._content(name)
+        bid = c.get("bundle_id")
+        if bid is None:
+            raise PinNotFound(f"Pin {owner}/{short} has no deployed version yet.")
+        active = str(bid)
+        if active == newest:
+            return None
+        versions = await self._versions_of(owner, short, c)
+        if not active.isdigit():
+            return [v for v in versions if v.version == active]
+        return [v for v in versions if int(v.version) <= int(active)]
 
     async def latest_version(self, name: str) -> VersionInfo:
         owner, short, c = await self._content(name)
