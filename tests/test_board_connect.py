@@ -44,7 +44,7 @@ from apins.testing.connect import ConnectEmulator
 from tests.connect_support import USERS, api, bundle_members, tiny_server
 from tests.test_notebook import kernel_env  # noqa: F401  (fixture)
 
-FIXTURES = Path("/work/shared/fixtures/connect")
+FIXTURES = Path(__file__).parent / "fixtures" / "connect"
 TABLE = pa.table({"n": [1, 2, 3], "s": ["a", "<b>", "c&d"]})
 
 

@@ -24,9 +24,8 @@ import pytest
 
 from apins.testing.connect import ConnectEmulator, run_in_thread
 
-FIXTURES = Path("/work/shared/fixtures/connect")
-if not FIXTURES.is_dir():  # the fixtures may also be vendored next to the repo
-    FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "connect"
+#: recorded Connect responses (provenance and trust of each: INDEX.md there)
+FIXTURES = Path(__file__).parent / "fixtures" / "connect"
 
 USERS: dict[str, str | tuple[str, str]] = {
     "alice": "key-a",

@@ -1,7 +1,7 @@
 """Connect-style API errors: ``{"code": int, "error": str, "payload": null}`` plus an HTTP status.
 
 Codes and texts follow Connect's published error-code table where it is known (4, 17 and 163
-are recorded in shared/fixtures/connect; 3, 19, 26 and 75 are the codes pins clients check).
+are recorded in tests/fixtures/connect; 3, 19, 26 and 75 are the codes pins clients check).
 The 401 body was never recorded; code 30 is the table's "requires authentication" entry.
 """
 

@@ -1,6 +1,6 @@
 """Turn records into the JSON objects Connect sends (field sets and types of Connect 2024.09).
 
-Field order and value types follow the recorded responses in shared/fixtures/connect: ids are
+Field order and value types follow the recorded responses in tests/fixtures/connect: ids are
 strings in v1 and integers in v0, timestamps are RFC 3339 UTC with ``Z``.
 """
 
