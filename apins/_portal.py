@@ -6,10 +6,12 @@ once, and is shut down cleanly at interpreter exit.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, suppress
 from typing import Any, TypeVar
 
@@ -20,7 +22,8 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _cm: AbstractContextManager[BlockingPortal] | None = None
 _portal: BlockingPortal | None = None
-_closers: weakref.WeakSet[Any] = weakref.WeakSet()
+#: closes still under way (started when an owner was garbage collected)
+_closing: set[Future[Any]] = set()
 
 
 def portal() -> BlockingPortal:
@@ -40,19 +43,47 @@ def call(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     return portal().call(fn, *args)
 
 
-def register(obj: Any) -> None:
-    """Close ``obj`` (its ``aclose``) on the portal at exit if it is still alive."""
-    _closers.add(obj)
+def register(owner: Any, obj: Any) -> weakref.finalize[Any, Any]:
+    """Close ``obj`` (its ``aclose``) when ``owner`` is garbage collected, or at exit.
+
+    ``obj`` is held until then, so a sync board that is never closed still releases its
+    connections (no "Unclosed client session" warning).
+    """
+    return weakref.finalize(owner, _close_soon, obj)
+
+
+def _close_soon(obj: Any) -> None:
+    """Start ``obj.aclose()`` on the portal's loop without blocking the caller (a finalizer
+    may run on any thread, the loop's own included)."""
+    current = _portal
+    if current is None:
+        return
+    try:
+        future = current.start_task_soon(obj.aclose)
+    except RuntimeError:
+        # on the loop thread itself (a collection during a task), or the portal is closing
+        with suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(obj.aclose())
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+        return
+    _closing.add(future)
+    future.add_done_callback(_closing.discard)
+
+
+_tasks: set[asyncio.Task[Any]] = set()
 
 
 @atexit.register
 def _shutdown() -> None:
+    """Finish pending closes, then stop the loop (registered first, so it runs last)."""
     global _cm, _portal
     if _portal is None:
         return
-    for obj in list(_closers):
+    for future in list(_closing):
         with suppress(Exception):
-            _portal.call(obj.aclose)
+            future.result(timeout=10)
     cm, _cm, _portal = _cm, None, None
     if cm is not None:
         with suppress(Exception):

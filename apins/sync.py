@@ -47,7 +47,7 @@ class SyncBoard:
 
     def __init__(self, board: Board) -> None:
         self._board = board
-        _portal.register(board)
+        self._finalizer = _portal.register(self, board)
 
     @property
     def board(self) -> Board:
@@ -70,6 +70,7 @@ class SyncBoard:
 
     def close(self) -> None:
         """Release connections and temporary files (the sync twin of ``aclose``)."""
+        self._finalizer.detach()
         _portal.call(self._board.aclose)
 
     def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:

@@ -25,6 +25,7 @@ from apins import sync
 from apins.board import Board
 from apins.sync import SyncBoard
 from tests._helpers import PYTHON, subprocess_env
+from tests.servers import S3Server
 
 
 def _params(fn: Any) -> list[tuple[str, Any, Any]]:
@@ -197,3 +198,34 @@ def test_clean_shutdown_at_exit(tmp_path: Path) -> None:
     assert value == "{'a': 1}"
     assert "Traceback" not in proc.stderr
     assert not Path(folder).exists()  # the temp board was closed at exit
+
+
+def test_unclosed_sync_boards_release_connections(seaweed: S3Server) -> None:
+    """A sync S3 board dropped without close(), and one still alive at exit: neither leaves
+    an unclosed aiohttp session or connector behind (no warning, even with -W default)."""
+    bucket = seaweed.make_bucket()
+    script = (
+        "import gc\n"
+        "from apins import sync\n"
+        "def board():\n"
+        f"    return sync.board_s3({bucket + '/x'!r}, endpoint_url={seaweed.endpoint_url!r},\n"
+        f"        access_key={seaweed.access_key!r}, secret_key={seaweed.secret_key!r})\n"
+        "b = board()\n"
+        "b.pin_write({'a': 1}, 'x', type='json')\n"
+        "print(b.pin_read('x'))\n"
+        "del b\n"
+        "gc.collect()\n"
+        "kept = board()\n"
+        "print(kept.pin_list())\n"
+    )
+    proc = subprocess.run(
+        [PYTHON, "-W", "default", "-X", "dev", "-c", script],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["{'a': 1}", "['x']"]
+    assert "Unclosed" not in proc.stderr
+    assert "ResourceWarning" not in proc.stderr
