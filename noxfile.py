@@ -35,11 +35,34 @@ def _ensure_nginx(session: nox.Session) -> None:
     session.run("apt-get", "install", "-y", "-qq", "nginx-light", external=True, env=env)
 
 
+#: Azurite (the Azure Blob emulator) lives in this git-ignored folder, pinned to a tested version
+AZURITE_DIR = ".azurite"
+AZURITE_VERSION = "3.35.0"
+
+
+def _ensure_azurite(session: nox.Session) -> None:
+    """Install node/npm (apt, as root) and Azurite (npm, into AZURITE_DIR) when missing."""
+    main = os.path.join(AZURITE_DIR, "node_modules", "azurite", "dist", "src", "blob", "main.js")
+    if os.path.exists(main):
+        return
+    if not (shutil.which("node") and shutil.which("npm")):
+        if os.geteuid() != 0:
+            session.error("the tests need node and npm: install them (apt-get install nodejs npm)")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", "nodejs", "npm", external=True, env=env)
+    session.run(
+        "npm", "install", "--prefix", AZURITE_DIR, "--no-audit", "--no-fund",
+        f"azurite@{AZURITE_VERSION}", external=True,
+    )  # fmt: skip
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run pytest against real local servers (SeaweedFS, moto, nginx)."""
+    """Run pytest against real local servers (SeaweedFS, moto, nginx, Azurite)."""
     session.install("-e", ".[test]")
     _ensure_nginx(session)
+    _ensure_azurite(session)
     # Only exit code 0 is success: pytest's 5 ("no tests collected") fails the session.
     session.run("pytest", *session.posargs, success_codes=[0])
 

@@ -40,6 +40,7 @@ _LAZY = {
     "board_local": "apins.constructors",
     "board_temp": "apins.constructors",
     "board_s3": "apins.constructors",
+    "board_azure": "apins.constructors",
     "board_gcs": "apins.constructors",
     "board_url": "apins.url",
     "board_connect": "apins.connect",
@@ -61,7 +62,14 @@ if TYPE_CHECKING:
     from .board import Board
     from .cache import Cache, cache_info, cache_prune
     from .connect import board_connect
-    from .constructors import board_folder, board_gcs, board_local, board_s3, board_temp
+    from .constructors import (
+        board_azure,
+        board_folder,
+        board_gcs,
+        board_local,
+        board_s3,
+        board_temp,
+    )
     from .meta import Meta, MetaV0
     from .settings import TransferSettings
     from .stores.base import ProgressEvent
@@ -109,6 +117,7 @@ __all__ = [
     "VersionConflict",
     "VersionInfo",
     "VersionNotFound",
+    "board_azure",
     "board_connect",
     "board_folder",
     "board_gcs",

@@ -169,3 +169,48 @@ def board_gcs(
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
     )
+
+
+def board_azure(
+    path: str,
+    versioned: bool = True,
+    cache: Cache | str | os.PathLike[str] | bool | None = None,
+    allow_pickle_read: bool | None = None,
+    *,
+    connection_string: str | None = None,
+    account_url: str | None = None,
+    credential: Any = None,
+    settings: TransferSettings | None = None,
+) -> Board:
+    """A board in an Azure Blob container: ``path`` is ``"container"`` or ``"container/prefix"``.
+
+    The account comes from ``connection_string``, else ``account_url`` (+ ``credential``: an
+    account key, a SAS token or a token credential such as azure-identity's), else the
+    ``AZURE_STORAGE_CONNECTION_STRING`` variable, else ``AZURE_STORAGE_ACCOUNT_URL`` with
+    azure-identity's default chain (``pip install 'apins[azure]'``). Secrets are never shown.
+    """
+    from .stores._azure_auth import from_account_url, from_connection_string
+    from .stores.azure import AzureStore
+
+    if connection_string is None and account_url is None:
+        connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or None
+        account_url = None if connection_string else os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
+    if connection_string is not None:
+        account = from_connection_string(connection_string)
+    elif account_url:
+        account = from_account_url(account_url, credential)
+    else:
+        raise ValueError(
+            "board_azure() needs an account: pass connection_string= or account_url=, or set "
+            "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL"
+        )
+    container, _, prefix = path.strip("/").partition("/")
+    settings = settings or TransferSettings()
+    store = AzureStore(account, container, prefix, settings=settings)
+    desc = _deparse("board_azure", path, allow_pickle_read, account_url=account.url)
+    return Board(
+        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        meta_concurrency=settings.meta_concurrency,
+    )

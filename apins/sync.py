@@ -320,6 +320,19 @@ def board_gcs(
     return SyncBoard(make(path, versioned, cache, allow_pickle_read, **kwargs))
 
 
+def board_azure(
+    path: str,
+    versioned: bool = True,
+    cache: Any = None,
+    allow_pickle_read: bool | None = None,
+    **kwargs: Any,
+) -> SyncBoard:
+    """An Azure Blob board with blocking verbs (see :func:`apins.board_azure` for every option)."""
+    from .constructors import board_azure as make
+
+    return SyncBoard(make(path, versioned, cache, allow_pickle_read, **kwargs))
+
+
 def board_url(
     url: str | Mapping[str, str | Sequence[str]],
     *,

@@ -10,11 +10,13 @@ from typing import TypeVar
 import pytest
 
 from tests.servers import (
+    AzuriteServer,
     GCSServer,
     NginxServer,
     PlainHttpServer,
     S3Server,
     ServerStartError,
+    start_azurite,
     start_fakegcs,
     start_moto,
     start_nginx,
@@ -25,7 +27,7 @@ from tests.servers import (
 T = TypeVar("T")
 
 # Variables that would make tests talk to the developer's real accounts or caches.
-_LEAKY_PREFIXES = ("AWS_", "PINS_", "FSSPEC_S3_", "GOOGLE_", "CLOUDSDK_")
+_LEAKY_PREFIXES = ("AWS_", "PINS_", "FSSPEC_S3_", "GOOGLE_", "CLOUDSDK_", "AZURE_STORAGE_")
 _LEAKY_NAMES = ("CONNECT_SERVER", "CONNECT_API_KEY", "STORAGE_EMULATOR_HOST")
 
 
@@ -57,6 +59,14 @@ def moto() -> Iterator[S3Server]:
 def fakegcs() -> Iterator[GCSServer]:
     """A fake-gcs-server (GCS JSON API emulator, no auth)."""
     server = _start_or_fail("fake-gcs-server", start_fakegcs)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """An Azurite blob service (the emulator's well-known account and key)."""
+    server = _start_or_fail("Azurite", start_azurite)
     yield server
     server.stop()
 

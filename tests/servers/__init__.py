@@ -29,6 +29,9 @@ nginx -- `start_nginx(root=None, s3_upstream=None)` -> `NginxServer`:
   SeaweedFS then rejects signatures of keys that need percent-encoding (space, +,
   non-ASCII): prefer `s3_proxy_url` (fixture `nginx_s3slow`).
 
+Azurite -- `start_azurite()` -> `AzuriteServer`: blob_url, connection_string,
+  make_container(), service() (an azure-storage-blob client), via(proxy_url), env().
+
 Plain HTTP -- `start_plain_http(root=None)` -> `PlainHttpServer(url, root)`:
   the standard library's ThreadingHTTPServer; Range/If-Range are ignored (always
   200 with the full body); no ETag; it does answer If-Modified-Since with 304.
@@ -46,6 +49,7 @@ time raises ServerStartError with the tail of its log.
 from __future__ import annotations
 
 from ._proc import ServerStartError, find_binary, free_port, free_ports
+from .azurite import AzuriteServer, start_azurite
 from .fakegcs import GCSServer, start_fakegcs
 from .moto import reset_moto, start_moto
 from .nginx import LogEntry, NginxServer, start_nginx
@@ -54,6 +58,7 @@ from .s3 import S3Server
 from .seaweed import start_seaweed
 
 __all__ = [
+    "AzuriteServer",
     "GCSServer",
     "LogEntry",
     "NginxServer",
@@ -64,6 +69,7 @@ __all__ = [
     "free_port",
     "free_ports",
     "reset_moto",
+    "start_azurite",
     "start_fakegcs",
     "start_moto",
     "start_nginx",
