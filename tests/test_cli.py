@@ -118,7 +118,7 @@ def test_exit_codes_and_errors(tmp_path: Path) -> None:
     debug = run("versions", board, "nope", "--debug", ok=False)
     assert debug.returncode == 3 and "Traceback" in debug.stderr
 
-    for args in (("list",), ("bogus",), ("list", "gs://bucket"), ("prune", board, "f.txt"),
+    for args in (("list",), ("bogus",), ("list", "ftp://bucket"), ("prune", board, "f.txt"),
                  ("mirror", board, board), ("list", board, "--nope")):  # fmt: skip
         done = run(*args, ok=False)
         assert done.returncode == 2, (args, done.stderr)

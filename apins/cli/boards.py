@@ -1,4 +1,4 @@
-"""Board URLs on the command line: folder paths, s3://, http(s)://, connect://."""
+"""Board URLs on the command line: folder paths, s3://, gs://, http(s)://, connect://."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..board import Board
 
 _S3_QUERY = ("endpoint_url", "region", "profile")
+_GS_QUERY = ("endpoint_url", "project", "anonymous")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,9 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
     """The board a command-line URL names (no I/O yet). Raises UsageError for a bad URL.
 
     ``file:///path`` or a plain path: a folder board. ``s3://bucket/prefix`` (query options
-    ``endpoint_url``, ``region``, ``profile`` override the flags). ``http(s)://host/path/``: a
+    ``endpoint_url``, ``region``, ``profile`` override the flags). ``gs://bucket/prefix``
+    (application default credentials; query options ``endpoint_url``, ``project``,
+    ``anonymous``; STORAGE_EMULATOR_HOST is honoured). ``http(s)://host/path/``: a
     URL board read through its ``_pins.yaml``. ``connect://host[:port]`` (https) or
     ``connect+http://host:port``: Posit Connect, with the key from CONNECT_API_KEY.
     """
@@ -59,6 +62,8 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
         return board_folder(Path(unquote(parts.path)), allow_pickle_read=allow_pickle_read)
     if scheme == "s3":
         return _s3_board(parts.netloc, parts.path, parts.query, s3, allow_pickle_read)
+    if scheme == "gs":
+        return _gs_board(parts.netloc, parts.path, parts.query, allow_pickle_read)
     if scheme in ("http", "https"):
         from ..url import board_url
 
@@ -76,7 +81,7 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
         )
     raise UsageError(
         f"unknown board URL {spec!r}: use a folder path, file:///path, s3://bucket/prefix, "
-        "https://host/path/ or connect://host"
+        "gs://bucket/prefix, https://host/path/ or connect://host"
     )
 
 
@@ -99,4 +104,27 @@ def _s3_board(
         endpoint_url=opts.get("endpoint_url", s3.endpoint_url),
         region=opts.get("region", s3.region),
         profile=opts.get("profile", s3.profile),
+    )
+
+
+def _gs_board(bucket: str, path: str, query: str, allow_pickle_read: bool | None) -> Board:
+    from ..constructors import board_gcs
+
+    if not bucket:
+        raise UsageError("gs URLs name a bucket: gs://bucket/prefix")
+    given = parse_qs(query, keep_blank_values=False)
+    unknown = sorted(set(given) - set(_GS_QUERY))
+    if unknown:
+        raise UsageError(f"unknown gs URL option(s) {unknown}; allowed: {list(_GS_QUERY)}")
+    opts = {k: v[-1] for k, v in given.items()}
+    anonymous = opts.get("anonymous", "0").lower()
+    if anonymous not in ("0", "1", "true", "false"):
+        raise UsageError(f"gs URL option anonymous must be true or false, not {anonymous!r}")
+    prefix = path.strip("/")
+    return board_gcs(
+        f"{bucket}/{prefix}" if prefix else bucket,
+        allow_pickle_read=allow_pickle_read,
+        endpoint_url=opts.get("endpoint_url"),
+        project=opts.get("project"),
+        anonymous=anonymous in ("1", "true"),
     )

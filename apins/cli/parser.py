@@ -17,13 +17,16 @@ from .write_cmds import add_write_commands
 HELP_WIDTH = 100
 
 DESCRIPTION = """\
-apins: read, write and mirror pins on boards (folder, S3, HTTP, Posit Connect).
+apins: read, write and mirror pins on boards (folder, S3, GCS, HTTP, Posit Connect).
 
 Boards are named by URL:
   PATH or file:///PATH               a folder board
   s3://BUCKET[/PREFIX]               an S3 board (--endpoint-url, --region, --profile or the
                                      AWS_* environment; ?endpoint_url=...&region=...&profile=...
                                      in the URL sets them for that board only)
+  gs://BUCKET[/PREFIX]               a Google Cloud Storage board (application default credentials;
+                                     STORAGE_EMULATOR_HOST; ?endpoint_url=...&project=...
+                                     &anonymous=true in the URL)
   https://HOST/PATH/                 a URL board (read-only; reads PATH/_pins.yaml)
   connect://HOST[:PORT]              Posit Connect over https (key from CONNECT_API_KEY);
                                      connect+http://HOST:PORT for plain http"""

@@ -1,0 +1,104 @@
+"""apins and pins-python 0.9.2 (through gcsfs) on one fake-gcs-server bucket, both ways."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import apins
+from apins.meta import Meta
+from tests.servers import GCSServer
+
+TYPES = ("csv", "parquet", "arrow")
+BIG = 41 * 1024 * 1024 + 17
+
+
+@pytest.fixture
+def py_board(
+    fakegcs: GCSServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Any]]:
+    """A bucket and pins-python's board_gcs on it (gcsfs finds the emulator through
+    STORAGE_EMULATOR_HOST and then sends no credentials)."""
+    import pins
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fakegcs.url)
+    # gcsfs's experimental zonal-bucket probe speaks gRPC over TLS, which the emulator lacks
+    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+    monkeypatch.setenv("PINS_CACHE_DIR", str(tmp_path / "py-cache"))
+    bucket = fakegcs.make_bucket()
+    yield bucket, pins.board_gcs(f"{bucket}/interop", allow_pickle_read=True)
+
+
+def _same_meta(py_meta: Any, meta: Meta) -> None:
+    assert py_meta.title == meta.title
+    assert py_meta.description == meta.description
+    assert py_meta.user == meta.user
+    assert py_meta.type == meta.type
+    assert py_meta.file == meta.file
+    assert py_meta.file_size == meta.file_size
+    assert py_meta.pin_hash == meta.pin_hash
+    assert py_meta.created == meta.created
+    assert py_meta.version.version == meta.version
+
+
+async def _versions(board: apins.Board, name: str) -> list[str | None]:
+    return [v.version for v in await board.pin_versions(name)]
+
+
+async def test_pins_python_reads_what_apins_writes(
+    py_board: tuple[str, Any], tmp_path: Path
+) -> None:
+    bucket, py = py_board
+    df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"], "c": [0.5, None, 2.5]})
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(BIG))
+    async with apins.board_gcs(f"{bucket}/interop", cache=tmp_path / "c") as b:
+        for t in TYPES:
+            await b.pin_write(df, f"df-{t}", type=t, description=t, metadata={"t": t})
+        await b.pin_write(df.head(1), "df-csv", type="csv", description="second")
+        await b.pin_write({"k": [1, 2]}, "js", type="json", title="a json pin")
+        await b.pin_upload(big, "file")
+        assert b.backend.store.request_counts["objects.compose"] == 1  # type: ignore[attr-defined]
+        assert sorted(py.pin_list()) == ["df-arrow", "df-csv", "df-parquet", "file", "js"]
+        for t in TYPES:
+            got = py.pin_read(f"df-{t}") if t != "csv" else py.pin_read("df-csv")
+            want = df if t != "csv" else df.head(1)
+            pd.testing.assert_frame_equal(got, want, check_dtype=False)
+            _same_meta(py.pin_meta(f"df-{t}"), await b.pin_meta(f"df-{t}"))
+        assert list(py.pin_versions("df-csv").version) == await _versions(b, "df-csv")
+        assert py.pin_read("js") == {"k": [1, 2]}
+        _same_meta(py.pin_meta("js"), await b.pin_meta("js"))
+        (downloaded,) = py.pin_download("file")
+        assert Path(downloaded).read_bytes() == big.read_bytes()
+        _same_meta(py.pin_meta("file"), await b.pin_meta("file"))
+
+
+async def test_apins_reads_what_pins_python_writes(
+    py_board: tuple[str, Any], tmp_path: Path
+) -> None:
+    bucket, py = py_board
+    df = pd.DataFrame({"a": [1, 2], "b": ["p", "q"]})
+    for t in TYPES:
+        py.pin_write(df, f"py-{t}", type=t, metadata={"by": "pins-python"})
+    py.pin_write(df.head(1), "py-csv", type="csv", metadata={"by": "pins-python", "n": 2})
+    py.pin_write({"k": "v"}, "py-json", type="json")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(BIG))
+    py.pin_upload(str(big), "py-file")
+    async with apins.board_gcs(f"{bucket}/interop", cache=tmp_path / "c") as b:
+        assert sorted(await b.pin_list()) == sorted(py.pin_list())
+        for t in TYPES:
+            got = await b.pin_read(f"py-{t}", output="pandas")
+            want = df if t != "csv" else df.head(1)
+            pd.testing.assert_frame_equal(got, want, check_dtype=False)
+            _same_meta(py.pin_meta(f"py-{t}"), await b.pin_meta(f"py-{t}"))
+        assert await _versions(b, "py-csv") == list(py.pin_versions("py-csv").version)
+        assert await b.pin_read("py-json") == {"k": "v"}
+        (path,) = await b.pin_download("py-file")
+        assert Path(path).read_bytes() == big.read_bytes()
+        _same_meta(py.pin_meta("py-file"), await b.pin_meta("py-file"))
