@@ -719,7 +719,10 @@ def _escaping_bundle() -> bytes:
     ("archive", "reason"),
     [
         (make_bundle(PIN_FILES, manifest=False), "manifest.json"),
-        (make_bundle({"data.txt": b"x"}), "index.html"),
+        (
+            make_bundle({"data.txt": b"x"}, manifest={"metadata": {"appmode": "static"}}),
+            "primary_html",
+        ),
         (
             make_bundle(
                 {"index.html": b"x"},

@@ -27,11 +27,32 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME:API_KEY[:ROLE]",
         help="a user and API key (repeatable); ROLE is viewer, publisher or administrator",
     )
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME:USER[,USER...]",
+        help="a group and its members (repeatable)",
+    )
     return p.parse_args(argv)
 
 
-async def _serve(args: argparse.Namespace, specs: list[UserSpec]) -> None:
-    async with ConnectEmulator(args.root, specs, host=args.host, port=args.port) as server:
+def _groups(texts: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        name, sep, members = text.partition(":")
+        if not name or not sep:
+            raise ValueError("a group must be given as NAME:USER[,USER...]")
+        out[name] = [m for m in members.split(",") if m]
+    return out
+
+
+async def _serve(
+    args: argparse.Namespace, specs: list[UserSpec], groups: dict[str, list[str]]
+) -> None:
+    async with ConnectEmulator(
+        args.root, specs, host=args.host, port=args.port, groups=groups
+    ) as server:
         print(f"Connect emulator listening on {server.url}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -46,10 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
         specs = [UserSpec.parse(text) for text in args.user]
+        groups = _groups(args.group)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    asyncio.run(_serve(args, specs))
+    asyncio.run(_serve(args, specs, groups))
     return 0
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from . import errors, timefmt
+from . import routes_acl as acl
 from . import routes_api as api
 from . import routes_content as files
 from .core import Core
@@ -110,9 +111,9 @@ def build_app(core: Core, tasks: TaskRunner, counter: RequestCounter) -> web.App
     r.add_delete(c + "/bundles/{bundle_id}", api.delete_bundle)
     r.add_get(c + "/bundles/{bundle_id}/download", api.download_bundle)
     r.add_post(c + "/deploy", api.deploy)
-    r.add_get(c + "/permissions", api.list_permissions)
-    r.add_post(c + "/permissions", api.add_permission)
-    r.add_delete(c + "/permissions/{perm_id}", api.delete_permission)
+    acl.add_routes(r)
+    for runtime in ("python", "r", "quarto", "nodejs"):
+        r.add_get(f"/__api__/v1/server_settings/{runtime}", api.get_runtime_settings)
     r.add_get("/__api__/v1/tasks/{task_id}", api.get_task)
     r.add_get("/content/{guid}", files.content_root_redirect)
     r.add_get("/content/{guid}/{tail:.*}", files.content_file)

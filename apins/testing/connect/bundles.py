@@ -2,7 +2,9 @@
 
 A deployable bundle is a gzip tar whose members stay inside the bundle folder (no absolute paths,
 no ``..``, no links or devices), with a ``manifest.json`` at its root naming ``metadata.appmode``
-and, for static content, a ``metadata.primary_html`` that exists in the archive. ``files`` may be
+and, for static content, a ``metadata.primary_html``. As on real Connect, the primary document
+need not be in the archive (pins-python deploys pin folders without ``index.html``); the content
+root then answers 404. ``files`` may be
 a list (pins-R, pins-python; pins-python also lists directories) or an object keyed by path
 (rsconnect); every entry must exist in the archive as a file or a directory. The locale key may be
 ``locale`` (R) or ``local`` (pins-python); neither is required.
@@ -130,8 +132,6 @@ def _read_manifest(root: Path, files: set[str], dirs: set[str]) -> Manifest:
     primary = meta.get("primary_html")
     if not isinstance(primary, str) or not primary:
         raise BundleInvalid("Static content needs metadata.primary_html in manifest.json.")
-    if primary not in files:
-        raise BundleInvalid(f"The primary document {primary!r} is not in the bundle.")
     category = meta.get("content_category")
     return Manifest(
         appmode=appmode,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import errors, timefmt
-from .models import ROLES, BundleRecord, ContentRecord, State, UserRecord
+from .models import ROLES, BundleRecord, ContentRecord, GroupRecord, State, UserRecord
 from .store import Store
 
 
@@ -134,11 +134,33 @@ class Core:
     # content and access ----------------------------------------------------------------------
 
     def acl_role(self, user: UserRecord, content: ContentRecord) -> str | None:
-        """The user's ACL role on ``content`` ("owner"/"viewer"), or None."""
-        for p in self.state.permissions.values():
-            if p.content_guid == content.guid and p.principal_guid == user.guid:
-                return p.role
-        return None
+        """The user's ACL role on ``content`` ("owner"/"viewer"), own or through a group."""
+        groups = {g.guid for g in self.state.groups.values() if user.guid in g.members}
+        roles = {
+            p.role
+            for p in self.state.permissions.values()
+            if p.content_guid == content.guid
+            and (p.principal_guid == user.guid or p.principal_guid in groups)
+        }
+        if "owner" in roles:
+            return "owner"
+        return "viewer" if roles else None
+
+    def provision_groups(self, groups: Mapping[str, list[str]]) -> None:
+        """Create or refresh groups: ``{"analysts": ["bob", "carol"]}`` (members by user name)."""
+        by_name = {g.name: g for g in self.state.groups.values()}
+        for name, members in groups.items():
+            guids = []
+            for member in members:
+                user = self.user_by_name(member)
+                if user is None:
+                    raise ValueError(f"group {name!r} names an unknown user {member!r}")
+                guids.append(user.guid)
+            group = by_name.get(name)
+            if group is None:
+                group = GroupRecord(guid=str(uuid.uuid4()), name=name, created_time=timefmt.now())
+                self.state.groups[group.guid] = group
+            group.members = guids
 
     def can_edit(self, user: UserRecord | None, content: ContentRecord) -> bool:
         """Owner, collaborator (ACL "owner") or administrator."""

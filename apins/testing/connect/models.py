@@ -59,6 +59,16 @@ class PermissionRecord(msgspec.Struct, kw_only=True):
     content_guid: str
     principal_guid: str
     role: str
+    principal_type: str = "user"
+
+
+class GroupRecord(msgspec.Struct, kw_only=True):
+    """A group of users (provisioned at start; Connect's groups API is read-only here)."""
+
+    guid: str
+    name: str
+    created_time: str
+    members: list[str] = msgspec.field(default_factory=list)
 
 
 class TaskRecord(msgspec.Struct, kw_only=True):
@@ -79,6 +89,7 @@ class State(msgspec.Struct, kw_only=True):
     content: dict[str, ContentRecord] = msgspec.field(default_factory=dict)
     bundles: dict[int, BundleRecord] = msgspec.field(default_factory=dict)
     permissions: dict[int, PermissionRecord] = msgspec.field(default_factory=dict)
+    groups: dict[str, GroupRecord] = msgspec.field(default_factory=dict)
     tasks: dict[str, TaskRecord] = msgspec.field(default_factory=dict)
     next_content_id: int = 1
     next_bundle_id: int = 1

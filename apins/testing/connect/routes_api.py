@@ -12,8 +12,8 @@ import msgspec
 from aiohttp import web
 
 from . import errors, render, timefmt
-from .core import Core, parse_guid, parse_int_id
-from .models import ACCESS_TYPES, BundleRecord, ContentRecord, PermissionRecord, UserRecord
+from .core import Core, parse_guid
+from .models import ACCESS_TYPES, BundleRecord, ContentRecord, UserRecord
 from .settings_doc import server_settings
 from .store import ArchiveWriter
 from .tasks import TaskRunner
@@ -40,7 +40,9 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 
 def base_url(request: web.Request) -> str:
     """The server URL as the client reached it (used for content_url and dashboard_url)."""
-    return f"{request.scheme}://{request.host}"
+    # The Host header, not request.host: for an absolute-form target (a client talking through
+    # an HTTP proxy) aiohttp's request.host drops the port.
+    return f"{request.scheme}://{request.headers.get('Host') or request.host}"
 
 
 def current_user(request: web.Request) -> UserRecord:
@@ -90,6 +92,12 @@ async def get_server_settings(request: web.Request) -> web.Response:
     return json_response(server_settings(socket.gethostname()))
 
 
+async def get_runtime_settings(request: web.Request) -> web.Response:
+    """``GET /__api__/v1/server_settings/{python,r,quarto,nodejs}``: no runtimes installed."""
+    current_user(request)
+    return json_response({"installations": [], "api_enabled": False})
+
+
 # users ----------------------------------------------------------------------------------------
 
 
@@ -136,10 +144,32 @@ async def list_users(request: web.Request) -> web.Response:
 # content --------------------------------------------------------------------------------------
 
 
-def _content_json(request: web.Request, content: ContentRecord) -> dict[str, Any]:
+_INCLUDES = ("owner", "tags", "vanity_url")
+
+
+def _includes(request: web.Request) -> set[str]:
+    """The ``include`` query parameter (comma-separated); an unknown value is ApiError 400."""
+    parts = {p.strip() for p in request.query.get("include", "").split(",")} - {""}
+    bad = sorted(parts - set(_INCLUDES))
+    if bad:
+        raise errors.bad_request(
+            f"The 'include' parameter value '{bad[0]}' is invalid; "
+            f"allowed values are {', '.join(_INCLUDES)}."
+        )
+    return parts
+
+
+def _content_json(
+    request: web.Request, content: ContentRecord, include: set[str] | None = None
+) -> dict[str, Any]:
     core = request.app[CORE]
     role = core.app_role(request.get(USER), content)
-    return render.content_v1(content, base_url(request), role)
+    out = render.content_v1(content, base_url(request), role)
+    if include and "owner" in include:
+        out["owner"] = render.owner_summary(core.state.users[content.owner_guid])
+    if include and "tags" in include:
+        out["tags"] = []  # tags are not emulated; vanity URLs neither (the key is then absent)
+    return out
 
 
 def _check_title(value: Any) -> str | None:
@@ -177,7 +207,7 @@ async def list_content(request: web.Request) -> web.Response:
     name = request.query.get("name")
     owner = request.query.get("owner_guid")
     owner_guid = parse_guid(owner) if owner else None
-    include = {part.strip() for part in request.query.get("include", "").split(",")}
+    include = _includes(request)
     out = []
     for c in sorted(core.state.content.values(), key=lambda c: c.id):
         if name is not None and c.name != name:
@@ -186,10 +216,7 @@ async def list_content(request: web.Request) -> web.Response:
             continue
         if not core.can_view(user, c):
             continue
-        item = _content_json(request, c)
-        if "owner" in include:
-            item["owner"] = render.owner_summary(core.state.users[c.owner_guid])
-        out.append(item)
+        out.append(_content_json(request, c, include))
     return json_response(out)
 
 
@@ -227,8 +254,9 @@ async def create_content(request: web.Request) -> web.Response:
 async def get_content(request: web.Request) -> web.Response:
     """``GET /__api__/v1/content/{guid}``."""
     core = request.app[CORE]
+    include = _includes(request)
     content = core.content_for(request.match_info["guid"], current_user(request), edit=False)
-    return json_response(_content_json(request, content))
+    return json_response(_content_json(request, content, include))
 
 
 async def patch_content(request: web.Request) -> web.Response:
@@ -267,66 +295,6 @@ async def delete_content(request: web.Request) -> web.Response:
     await core.save()
     for bid in doomed:
         await core.store.remove_bundle_files(bid)
-    return web.Response(status=204)
-
-
-# permissions ---------------------------------------------------------------------------------
-
-
-def _permission_json(p: PermissionRecord) -> dict[str, Any]:
-    return {
-        "id": str(p.id),
-        "content_guid": p.content_guid,
-        "principal_guid": p.principal_guid,
-        "principal_type": "user",
-        "role": p.role,
-    }
-
-
-async def list_permissions(request: web.Request) -> web.Response:
-    """``GET /__api__/v1/content/{guid}/permissions``."""
-    core = request.app[CORE]
-    content = core.content_for(request.match_info["guid"], current_user(request), edit=False)
-    perms = [p for p in core.state.permissions.values() if p.content_guid == content.guid]
-    return json_response([_permission_json(p) for p in sorted(perms, key=lambda p: p.id)])
-
-
-async def add_permission(request: web.Request) -> web.Response:
-    """``POST .../content/{guid}/permissions`` ``{principal_guid, principal_type, role}``."""
-    core = request.app[CORE]
-    content = core.content_for(request.match_info["guid"], current_user(request), edit=True)
-    body = await json_body(request)
-    if body.get("principal_type") != "user":
-        raise errors.bad_request("Only principal_type 'user' is supported.")
-    if body.get("role") not in ("viewer", "owner"):
-        raise errors.bad_request("The field 'role' must be 'viewer' or 'owner'.")
-    principal = parse_guid(str(body.get("principal_guid", "")))
-    if principal not in core.state.users:
-        raise errors.not_found()
-    for p in core.state.permissions.values():
-        if p.content_guid == content.guid and p.principal_guid == principal:
-            raise errors.name_taken()
-    perm = PermissionRecord(
-        id=core.state.next_permission_id,
-        content_guid=content.guid,
-        principal_guid=principal,
-        role=str(body["role"]),
-    )
-    core.state.next_permission_id += 1
-    core.state.permissions[perm.id] = perm
-    await core.save()
-    return json_response(_permission_json(perm))
-
-
-async def delete_permission(request: web.Request) -> web.Response:
-    """``DELETE /__api__/v1/content/{guid}/permissions/{id}``; 204."""
-    core = request.app[CORE]
-    content = core.content_for(request.match_info["guid"], current_user(request), edit=True)
-    perm = core.state.permissions.get(parse_int_id(request.match_info["perm_id"]))
-    if perm is None or perm.content_guid != content.guid:
-        raise errors.remove_missing()
-    del core.state.permissions[perm.id]
-    await core.save()
     return web.Response(status=204)
 
 
@@ -446,7 +414,7 @@ async def get_task(request: web.Request) -> web.Response:
         raise errors.not_found()
     first = int_param(request, "first", 0, 0, 1 << 30)
     wait = int_param(request, "wait", 0, 0, 1 << 30)
-    await request.app[TASKS].wait(task, first, min(float(wait), _MAX_TASK_WAIT))
+    await request.app[TASKS].wait(task, min(float(wait), _MAX_TASK_WAIT))
     return json_response(render.task_v1(task, first))
 
 

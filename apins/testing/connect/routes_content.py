@@ -16,7 +16,7 @@ from aiohttp import web
 from . import errors
 from .core import Core
 from .models import BundleRecord, UserRecord
-from .routes_api import CORE, USER
+from .routes_api import CORE, TASKS, USER
 
 _REV = re.compile(r"^_rev(\d{1,18})$")
 NOT_FOUND_TEXT = "404 page not found\n"
@@ -81,6 +81,8 @@ async def content_file(request: web.Request) -> web.StreamResponse:
     else:
         bundle = core.state.bundles.get(content.bundle_id) if content.bundle_id else None
         rest = tail
+    if bundle is not None and not bundle.deployed:
+        await request.app[TASKS].settled(bundle.id)
     if bundle is None or not bundle.deployed:
         return not_found_text()
     path = _resolve(core.store.files_path(bundle.id), rest, bundle.primary_html or "index.html")

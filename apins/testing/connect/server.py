@@ -18,13 +18,15 @@ from .store import Store
 from .tasks import TaskRunner
 
 UsersArg = Mapping[str, "str | tuple[str, str]"] | list[UserSpec] | None
+GroupsArg = Mapping[str, list[str]] | None
 
 
 class ConnectEmulator:
     """A Connect emulator bound to ``host:port`` (0 = a free port), persisting under ``root``.
 
     ``users`` maps a user name to an API key, or to ``(key, role)`` with role ``viewer``,
-    ``publisher`` (the default) or ``administrator``. Use ``async with`` on a running loop.
+    ``publisher`` (the default) or ``administrator``. ``groups`` maps a group name to the
+    names of its members. Use ``async with`` on a running loop.
     """
 
     def __init__(
@@ -34,8 +36,10 @@ class ConnectEmulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        groups: GroupsArg = None,
     ) -> None:
         self.root = Path(root)
+        self._groups = dict(groups or {})
         self.host = host
         self._port = port
         if users is None:
@@ -82,6 +86,7 @@ class ConnectEmulator:
         store = Store(self.root)
         core = Core(store)
         core.provision(self._specs)
+        core.provision_groups(self._groups)
         self._tasks = TaskRunner(core)
         await core.save()
         runner = web.AppRunner(build_app(core, self._tasks, self.counter), access_log=None)
@@ -124,9 +129,10 @@ def run_in_thread(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
+    groups: GroupsArg = None,
 ) -> Iterator[ConnectEmulator]:
     """Run a ConnectEmulator on its own event loop in a daemon thread (for sync clients)."""
-    server = ConnectEmulator(root, users, host=host, port=port)
+    server = ConnectEmulator(root, users, host=host, port=port, groups=groups)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="connect-emulator", daemon=True)
     thread.start()

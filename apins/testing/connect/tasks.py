@@ -33,6 +33,7 @@ class TaskRunner:
         self.core = core
         self._changed: dict[str, asyncio.Event] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._deploying: dict[int, asyncio.Task[None]] = {}
         for task in core.state.tasks.values():  # tasks cut off by a restart
             if not task.finished:
                 task.output.append("Task interrupted: the server restarted.")
@@ -47,15 +48,36 @@ class TaskRunner:
         job = asyncio.get_running_loop().create_task(self._deploy(task, content_guid, bundle_id))
         self._running.add(job)
         job.add_done_callback(self._running.discard)
+        self._deploying[bundle_id] = job
+        job.add_done_callback(lambda _job: self._forget_deploy(bundle_id, job))
         return task
 
-    async def wait(self, task: TaskRecord, first: int, timeout: float) -> None:
-        """Return when ``task`` has output past ``first``, has finished, or ``timeout`` passed."""
-        if timeout <= 0 or task.finished or len(task.output) > first:
-            return
-        event = self._changed.setdefault(task.id, asyncio.Event())
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+    def _forget_deploy(self, bundle_id: int, job: asyncio.Task[None]) -> None:
+        if self._deploying.get(bundle_id) is job:
+            del self._deploying[bundle_id]
+
+    async def settled(self, bundle_id: int, timeout: float = 30.0) -> None:
+        """Wait (at most ``timeout`` s) for a running deploy of ``bundle_id`` to finish.
+
+        Content URLs call this, so a file requested right after ``deploy`` is answered from
+        the deployed bundle, not with a 404 that depends on who wins the race.
+        """
+        job = self._deploying.get(bundle_id)
+        if job is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(job), timeout)
+
+    async def wait(self, task: TaskRecord, timeout: float) -> None:
+        """Return once ``task`` has finished or ``timeout`` seconds passed (Connect's ``wait``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not task.finished:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            event = self._changed.setdefault(task.id, asyncio.Event())
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
 
     async def close(self) -> None:
         """Let running deploys finish (they are short) before the server stops."""
