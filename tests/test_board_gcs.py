@@ -251,3 +251,23 @@ def test_repr_and_description_hide_tokens(fakegcs: GCSServer) -> None:
     shown = repr(board) + repr(board.backend) + repr(_store(board)) + repr(_store(board)._creds)
     assert "SECRET" not in shown
     assert "gs://" not in shown or "b/" in shown
+
+
+async def test_cut_download_resumes_from_the_last_byte(fakegcs: GCSServer, tmp_path: Path) -> None:
+    bucket = fakegcs.make_bucket()
+    data = os.urandom(9 * MiB)
+    (tmp_path / "f.bin").write_bytes(data)
+    async with make_board(fakegcs, bucket) as w:
+        await w.pin_upload(tmp_path / "f.bin", "f")
+    async with FaultProxy(fakegcs.url) as proxy:
+        proxy.cut_once(lambda r: "alt=media" in r.path and "f.bin" in r.path, 1 * MiB + 5)
+        async with make_board(fakegcs, bucket, cache=tmp_path / "c", endpoint=proxy.url) as r:
+            (path,) = await r.pin_download("f")
+            assert Path(path).read_bytes() == data
+        (cut,) = proxy.cuts
+        first = int((cut.range or "bytes=0-").split("=")[1].split("-")[0])
+        resumed = [
+            rec for rec in proxy.requests
+            if rec.range and rec.range.startswith(f"bytes={first + MiB + 5}-")
+        ]  # fmt: skip
+        assert resumed and "generation=" in resumed[0].path
