@@ -1,4 +1,5 @@
-"""Developer and CI sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+"""Developer and CI sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`,
+`nox -s stress` (full crash and race trial counts)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,19 @@ def tests(session: nox.Session) -> None:
     _ensure_azurite(session)
     # Only exit code 0 is success: pytest's 5 ("no tests collected") fails the session.
     session.run("pytest", *session.posargs, success_codes=[0])
+
+
+#: the suites whose trial counts grow under APINS_STRESS=1 (see tests/_helpers.trials)
+STRESS_TESTS = ["tests/test_unversioned_race.py"]
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """The race and crash suites with their full trial counts (CI runs fewer)."""
+    session.install("-e", ".[test]")
+    _ensure_nginx(session)
+    tests = [t for t in STRESS_TESTS if os.path.exists(t)]
+    session.run("pytest", *tests, *session.posargs, env={"APINS_STRESS": "1"}, success_codes=[0])
 
 
 @nox.session

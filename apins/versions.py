@@ -50,6 +50,11 @@ def _order_key(v: VersionInfo) -> tuple[int, int, str]:
     return (1, 0, v.version)
 
 
+def is_newer(a: VersionInfo, b: VersionInfo) -> bool:
+    """True if ``a`` sorts after ``b`` (the order of :func:`sort_versions`)."""
+    return _order_key(a) > _order_key(b)
+
+
 def sort_versions(versions: Sequence[VersionInfo]) -> list[VersionInfo]:
     """Oldest first: by version name (which begins with the second-precision UTC time), or
     by number for numeric ids (Connect bundles)."""

@@ -8,6 +8,7 @@ the cache, verified against ``pin_hash`` before they are committed there.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -42,7 +43,7 @@ from ..stores.base import (
     Store,
     join_key,
 )
-from ..versions import VersionInfo, sort_versions
+from ..versions import VersionInfo, is_newer, sort_versions
 
 log = logging.getLogger("apins")
 
@@ -360,19 +361,40 @@ class PathBackend:
             )
         except VersionExists:
             existing = await self.read_meta(name, version)
-            if existing.pin_hash == meta.pin_hash:
-                log.info(
-                    "Version %s of pin %r already exists with the same content.", version, name
-                )
-                return version
-            raise VersionConflict(
-                f"Pin {name!r} already has a version named {version!r} with other content "
-                "(two writes in the same second). Write again."
-            ) from None
-        if replace is not None and replace.version != version:
+            if existing.pin_hash != meta.pin_hash:
+                raise VersionConflict(
+                    f"Pin {name!r} already has a version named {version!r} with other content "
+                    "(two writes in the same second). Write again."
+                ) from None
+            log.info("Version %s of pin %r already exists with the same content.", version, name)
+        if replace is not None:
             log.info("Replacing version %r with %r of pin %r.", replace.version, version, name)
-            await self.delete_version(name, replace.version)
+            await self._settle_unversioned(name, version)
         return version
+
+    async def _settle_unversioned(self, name: str, mine: str) -> None:
+        """After an unversioned write published ``mine``: leave exactly one version.
+
+        The rule every concurrent unversioned writer follows once its version is visible:
+        if a newer version exists, remove ours and raise VersionConflict; else remove every
+        older one. For any two published versions, whichever writer lists later sees both,
+        so the older one always goes and the newest alone remains, whatever the timing.
+        """
+        own = VersionInfo.from_name(mine)
+        listed = await self.list_versions(name)
+        newer = [v for v in listed if is_newer(v, own)]
+        if newer:
+            with contextlib.suppress(VersionNotFound):
+                await self.delete_version(name, mine)
+            raise VersionConflict(
+                f"Another unversioned write of pin {name!r} published {newer[-1].version!r} "
+                f"while this one published {mine!r}; the newer one was kept and {mine!r} "
+                "removed. Write again if your content should win."
+            )
+        for v in listed:
+            if is_newer(own, v):
+                with contextlib.suppress(VersionNotFound):
+                    await self.delete_version(name, v.version)
 
     async def delete_version(self, name: str, version: str) -> None:
         self._check_writable()

@@ -192,7 +192,10 @@ class FolderStore:
             if not target.exists():
                 return
             aside = target.with_name(f"{TMP_PREFIX}del-{uuid.uuid4().hex}")
-            os.rename(target, aside)  # disappears from listings atomically
+            try:
+                os.rename(target, aside)  # disappears from listings atomically
+            except FileNotFoundError:
+                return  # another process removed it first
             shutil.rmtree(aside, ignore_errors=True)
 
         await anyio.to_thread.run_sync(rm)

@@ -57,3 +57,13 @@ def hidden_names(folder: Path) -> list[str]:
 def list_files(folder: Path) -> list[Path]:
     """Every file under ``folder``, sorted."""
     return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+#: ``APINS_STRESS=1`` (the ``nox -s stress`` session) runs the full trial counts of the race
+#: and crash suites; CI runs a reduced number.
+STRESS = os.environ.get("APINS_STRESS", "") == "1"
+
+
+def trials(ci: int, stress: int) -> int:
+    """How many trials to run: ``stress`` under APINS_STRESS=1, else ``ci``."""
+    return stress if STRESS else ci

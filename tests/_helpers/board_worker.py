@@ -1,0 +1,126 @@
+"""A process that runs one board verb, for the multi-process race and crash tests.
+
+The board comes from a JSON spec (argv[2]): ``{"kind": "folder", "path": ...}``,
+``{"kind": "s3", "path": "bucket/prefix", "endpoint": ..., "multipart": bool}`` (credentials
+from the AWS_* environment) or ``{"kind": "connect", "server": ...}`` (key in CONNECT_API_KEY).
+
+python board_worker.py race SPEC PIN ID
+    prints "ready", waits for a line on stdin, does an unversioned pin_write of a value
+    unique to ID and prints one JSON line {"ok": version} or {"error": class name}.
+python board_worker.py crash-write SPEC PIN ID
+    pin_writes ever new versions of PIN (prints "go" once) until killed.
+python board_worker.py crash-upload SPEC PIN FILE
+    pin_uploads FILE with a changing suffix until killed (prints "go" once).
+python board_worker.py crash-download SPEC PIN
+    pin_downloads PIN again and again into a cleared cache until killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import apins
+from apins.board import Board
+from apins.settings import MiB, TransferSettings
+
+#: small parts so that a multi-MiB file is a multipart upload of several parts
+MULTIPART = TransferSettings(
+    multipart_threshold=5 * MiB, part_size=5 * MiB, range_threshold=5 * MiB, max_concurrency=2
+)
+#: never multipart for the sizes the tests use
+SINGLE = TransferSettings(multipart_threshold=1024 * MiB, range_threshold=1024 * MiB)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def make_board(spec: dict[str, Any]) -> Board:
+    kind = spec["kind"]
+    versioned = spec.get("versioned", True)
+    if kind == "folder":
+        return apins.board_folder(spec["path"], versioned=versioned)
+    if kind == "s3":
+        return apins.board_s3(
+            spec["path"],
+            versioned=versioned,
+            endpoint_url=spec["endpoint"],
+            settings=MULTIPART if spec.get("multipart") else SINGLE,
+            cache=spec.get("cache", False),
+        )
+    if kind == "connect":
+        return apins.board_connect(
+            server_url=spec["server"], api_key=os.environ["CONNECT_API_KEY"], versioned=versioned
+        )
+    raise SystemExit(f"unknown board kind {kind!r}")
+
+
+async def race(spec: dict[str, Any], pin: str, ident: str) -> None:
+    async with make_board(spec) as board:
+        await board.pin_versions(pin)  # connected and imported: the writes start together
+        _say("ready")
+        sys.stdin.readline()
+        try:
+            meta = await board.pin_write({"writer": ident}, pin, type="json", versioned=False)
+        except apins.PinsError as e:
+            _say(json.dumps({"error": type(e).__name__, "message": str(e)}))
+        else:
+            _say(json.dumps({"ok": meta.version}))
+
+
+async def crash_write(spec: dict[str, Any], pin: str, ident: str) -> None:
+    import pyarrow as pa
+
+    async with make_board(spec) as board:
+        size = int(spec.get("rows", 50_000))
+        for i in range(1_000_000):
+            table = pa.table({"i": pa.array(range(i, i + size)), "w": [ident] * size})
+            await board.pin_write(table, pin, type=spec.get("type", "parquet"))
+            if i == 0:
+                _say("go")
+
+
+async def crash_upload(spec: dict[str, Any], pin: str, path: str) -> None:
+    async with make_board(spec) as board:
+        for i in range(1_000_000):
+            with open(path, "r+b") as f:  # new content, same size: a new version each time
+                f.seek(0)
+                f.write(i.to_bytes(8, "big"))
+            await board.pin_upload(path, pin)
+            if i == 0:
+                _say("go")
+
+
+async def crash_download(spec: dict[str, Any], pin: str) -> None:
+    import shutil
+
+    cache = spec["cache"]
+    async with make_board(spec) as board:
+        for i in range(1_000_000):
+            await board.pin_download(pin)
+            if i == 0:
+                _say("go")
+            shutil.rmtree(os.path.join(cache), ignore_errors=True)
+
+
+def main(argv: list[str]) -> None:
+    mode, spec, args = argv[0], json.loads(argv[1]), argv[2:]
+    if mode == "race":
+        asyncio.run(race(spec, args[0], args[1]))
+    elif mode == "crash-write":
+        asyncio.run(crash_write(spec, args[0], args[1]))
+    elif mode == "crash-upload":
+        asyncio.run(crash_upload(spec, args[0], args[1]))
+    elif mode == "crash-download":
+        asyncio.run(crash_download(spec, args[0]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
