@@ -29,7 +29,8 @@ from .errors import (
 from .hashing import HashingWriter, check_requested_hash, file_xxh64, pin_hash
 from .meta import AnyMeta, Meta, MetaV0, format_created, parse_created
 from .names import validate_pin_name
-from .stores.base import LocalStore, ProgressCallback
+from .stores.base import LocalStore
+from .transfer.progress import Progress, progress_scope
 from .versions import VersionInfo, WriteAction, select_prune, version_name, write_action
 
 if TYPE_CHECKING:
@@ -66,10 +67,16 @@ class Board:
         allow_pickle_read: bool | None = None,
         meta_concurrency: int = 16,
         cleanup: Path | None = None,
+        output: Output | None = None,
+        progress: Progress = False,
     ) -> None:
         self._backend = backend
         self.versioned = versioned
         self.allow_pickle_read = allow_pickle_read
+        #: what ``pin_read`` returns for tables when it is not given ``output=``
+        self.output: Output | None = output
+        #: the ``progress=`` of transfer verbs that are not given one (True: a tqdm bar)
+        self.progress: Progress = progress
         self._meta_concurrency = meta_concurrency
         self._cleanup = cleanup
 
@@ -216,7 +223,7 @@ class Board:
         *,
         output: Output | None = None,
         type: str | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Any:
         """Read a pin's data: a pyarrow Table for table types (``output="pandas"``/``"polars"``
         converts), plain Python data for json, the object for joblib/pickle (with consent).
@@ -238,7 +245,12 @@ class Board:
         fmt = get_format(chosen) if isinstance(meta, Meta) else None
         if fmt is not None and fmt.pickle_based:
             self._check_pickle(name, chosen)
-        paths = await self._backend.fetch_files(name, meta.version or "", meta, progress=progress)
+        if output is None:
+            output = self.output
+        with progress_scope(progress, self.progress, name) as callback:
+            paths = await self._backend.fetch_files(
+                name, meta.version or "", meta, progress=callback
+            )
         if hash is not None:
             check_requested_hash(name, hash, meta.pin_hash or "")
         if isinstance(meta, MetaV0):
@@ -268,11 +280,14 @@ class Board:
         version: str | None = None,
         hash: str | None = None,
         *,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> list[str]:
         """Local paths of the pin's files (the board files themselves on a folder board)."""
         meta = await self.pin_meta(name, version)
-        paths = await self._backend.fetch_files(name, meta.version or "", meta, progress=progress)
+        with progress_scope(progress, self.progress, name) as callback:
+            paths = await self._backend.fetch_files(
+                name, meta.version or "", meta, progress=callback
+            )
         if hash is not None:
             check_requested_hash(name, hash, meta.pin_hash or "")
         return [str(p) for p in paths]
@@ -325,7 +340,7 @@ class Board:
         force_identical_write: bool = False,
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Meta:
         """Write ``x`` as a new version of pin ``name`` and return its metadata.
 
@@ -396,7 +411,7 @@ class Board:
         force_identical_write: bool = False,
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Meta:
         """Pin one or several files as they are (type ``file``); read them with pin_download."""
         self._check_writable("pin_upload")
@@ -481,7 +496,7 @@ class Board:
         files: list[tuple[str, Path]],
         versioned: bool | None,
         force_identical_write: bool,
-        progress: ProgressCallback | None,
+        progress: Progress,
     ) -> Meta:
         try:
             existing = await self._backend.list_versions(name)
@@ -501,9 +516,10 @@ class Board:
         action = write_action(versioned, self.versioned, len(existing))
         replace = existing[0] if action is WriteAction.REPLACE else None
         log.info("Writing pin %r, version %s", name, meta.version)
-        meta.version = await self._backend.store_version(
-            name, meta, files, replace=replace, progress=progress
-        )
+        with progress_scope(progress, self.progress, name) as callback:
+            meta.version = await self._backend.store_version(
+                name, meta, files, replace=replace, progress=callback
+            )
         local_info = getattr(self._backend, "local_info", None)
         meta.local = local_info(name, meta.version) if local_info else {"version": meta.version}
         meta.name = name

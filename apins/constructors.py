@@ -6,12 +6,16 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends.path import PathBackend
 from .board import Board
 from .cache import Cache
 from .settings import TransferSettings
+from .transfer.progress import Progress
+
+if TYPE_CHECKING:
+    from .formats import Output
 from .stores.folder import FolderStore
 
 
@@ -29,18 +33,34 @@ def board_folder(
     path: str | os.PathLike[str],
     versioned: bool = True,
     allow_pickle_read: bool | None = None,
+    *,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> Board:
-    """A board in a local (or network-mounted) folder, created on first write."""
+    """A board in a local (or network-mounted) folder, created on first write.
+
+    Every constructor takes ``output=`` (what ``pin_read`` returns for tables by default:
+    ``"arrow"``, ``"pandas"`` or ``"polars"``) and ``progress=`` (the default of every
+    transfer verb: True shows a progress bar).
+    """
     store = FolderStore(path)
     desc = _deparse("board_folder", str(path), allow_pickle_read)
     return Board(
         PathBackend(store, description=desc),
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
+        output=output,
+        progress=progress,
     )
 
 
-def board_local(versioned: bool = True, allow_pickle_read: bool | None = None) -> Board:
+def board_local(
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+    *,
+    output: Output | None = None,
+    progress: Progress = False,
+) -> Board:
     """The user's local board: ``$PINS_DATA_DIR``, else the same folder pins-python uses."""
     env = os.environ.get("PINS_DATA_DIR")
     if env:
@@ -49,10 +69,22 @@ def board_local(versioned: bool = True, allow_pickle_read: bool | None = None) -
         import platformdirs
 
         root = Path(platformdirs.user_data_dir("pins-py"))
-    return board_folder(root, versioned=versioned, allow_pickle_read=allow_pickle_read)
+    return board_folder(
+        root,
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        output=output,
+        progress=progress,
+    )
 
 
-def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) -> Board:
+def board_temp(
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+    *,
+    output: Output | None = None,
+    progress: Progress = False,
+) -> Board:
     """A board in a new temporary folder, removed when the board is closed."""
     root = Path(tempfile.gettempdir()) / f"apins-board-{uuid.uuid4().hex}"
     store = FolderStore(root)
@@ -61,6 +93,8 @@ def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) ->
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         cleanup=root,
+        output=output,
+        progress=progress,
     )
 
 
@@ -88,6 +122,8 @@ def board_s3(
     anonymous: bool = False,
     cache: Cache | str | os.PathLike[str] | bool | None = None,
     settings: TransferSettings | None = None,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> Board:
     """A board in an S3 (or S3-compatible) bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
 
@@ -124,6 +160,8 @@ def board_s3(
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
     )
 
 
@@ -138,6 +176,8 @@ def board_gcs(
     endpoint_url: str | None = None,
     anonymous: bool = False,
     settings: TransferSettings | None = None,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> Board:
     """A board in a Google Cloud Storage bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
 
@@ -168,6 +208,8 @@ def board_gcs(
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
     )
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ._mirror.report import MirrorReport
     from .formats import Output
     from .meta import AnyMeta, Meta
-    from .stores.base import ProgressCallback
+    from .transfer.progress import Progress
     from .versions import VersionInfo
     from .watch import PinWatch
 
@@ -84,6 +84,24 @@ class SyncBoard:
     def allow_pickle_read(self) -> bool | None:
         return self._board.allow_pickle_read
 
+    @property
+    def output(self) -> Output | None:
+        """What ``pin_read`` returns for tables by default (settable)."""
+        return self._board.output
+
+    @output.setter
+    def output(self, value: Output | None) -> None:
+        self._board.output = value
+
+    @property
+    def progress(self) -> Progress:
+        """The default ``progress=`` of transfer verbs (settable; True: a bar)."""
+        return self._board.progress
+
+    @progress.setter
+    def progress(self, value: Progress) -> None:
+        self._board.progress = value
+
     def board_deparse(self) -> str:
         return self._board.board_deparse()
 
@@ -120,7 +138,7 @@ class SyncBoard:
         *,
         output: Output | None = None,
         type: str | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Any:
         return self._run(
             "pin_read", name, version, hash, output=output, type=type, progress=progress
@@ -137,7 +155,7 @@ class SyncBoard:
         version: str | None = None,
         hash: str | None = None,
         *,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> list[str]:
         return list(self._run("pin_download", name, version, hash, progress=progress))
 
@@ -156,7 +174,7 @@ class SyncBoard:
         force_identical_write: bool = False,
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Meta:
         return self._run(  # type: ignore[no-any-return]
             "pin_write",
@@ -188,7 +206,7 @@ class SyncBoard:
         force_identical_write: bool = False,
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> Meta:
         return self._run(  # type: ignore[no-any-return]
             "pin_upload",
@@ -276,26 +294,34 @@ class SyncWatch:
 
 
 def board_folder(
-    path: str | os.PathLike[str], versioned: bool = True, allow_pickle_read: bool | None = None
+    path: str | os.PathLike[str],
+    versioned: bool = True,
+    allow_pickle_read: bool | None = None,
+    **kwargs: Any,
 ) -> SyncBoard:
-    """A folder board with blocking verbs (see :func:`apins.board_folder`)."""
+    """A folder board with blocking verbs (see :func:`apins.board_folder`; ``output=`` and
+    ``progress=`` set the board's defaults)."""
     from .constructors import board_folder as make
 
-    return SyncBoard(make(path, versioned, allow_pickle_read))
+    return SyncBoard(make(path, versioned, allow_pickle_read, **kwargs))
 
 
-def board_local(versioned: bool = True, allow_pickle_read: bool | None = None) -> SyncBoard:
+def board_local(
+    versioned: bool = True, allow_pickle_read: bool | None = None, **kwargs: Any
+) -> SyncBoard:
     """The local board with blocking verbs (see :func:`apins.board_local`)."""
     from .constructors import board_local as make
 
-    return SyncBoard(make(versioned, allow_pickle_read))
+    return SyncBoard(make(versioned, allow_pickle_read, **kwargs))
 
 
-def board_temp(versioned: bool = True, allow_pickle_read: bool | None = None) -> SyncBoard:
+def board_temp(
+    versioned: bool = True, allow_pickle_read: bool | None = None, **kwargs: Any
+) -> SyncBoard:
     """A temporary board with blocking verbs (see :func:`apins.board_temp`)."""
     from .constructors import board_temp as make
 
-    return SyncBoard(make(versioned, allow_pickle_read))
+    return SyncBoard(make(versioned, allow_pickle_read, **kwargs))
 
 
 def board_s3(
@@ -342,6 +368,8 @@ def board_url(
     settings: Any = None,
     max_age: float | None = None,
     allow_external: bool = False,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> SyncBoard:
     """A read-only HTTP(S) board with blocking verbs (see :func:`apins.board_url`)."""
     from .url import board_url as make
@@ -355,6 +383,8 @@ def board_url(
             settings=settings,
             max_age=max_age,
             allow_external=allow_external,
+            output=output,
+            progress=progress,
         )
     )
 
@@ -382,7 +412,7 @@ def mirror(
     delete: bool = False,
     concurrency: int = 8,
     stop_on_error: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress = None,
 ) -> MirrorReport:
     """Copy pins between boards, blocking (see :func:`apins.mirror` for every option)."""
     from ._mirror.run import mirror as amirror

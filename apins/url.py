@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .backends.url import PinSource, UrlBackend, source_for
@@ -21,6 +21,10 @@ from .names import validate_pin_name
 from .settings import TransferSettings
 from .stores._urls import check_http_url, folder_of, public_url
 from .stores.http import HTTPStore
+from .transfer.progress import Progress
+
+if TYPE_CHECKING:
+    from .formats import Output
 
 UrlSpec = str | Mapping[str, str | Sequence[str]]
 
@@ -64,6 +68,8 @@ def board_url(
     settings: TransferSettings | None = None,
     max_age: float | None = None,
     allow_external: bool = False,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> Board:
     """A read-only board served over HTTP(S).
 
@@ -122,6 +128,8 @@ def board_url(
         backend,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
     )
 
 

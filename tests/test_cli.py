@@ -174,12 +174,12 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     f.write_bytes(os.urandom(3 * 1024 * 1024))
     run("upload", str(src), str(f))
 
-    def stderr_of(*args: str) -> str:
+    def stderr_of(*args: str, env: dict[str, str] | None = None) -> str:
         master, slave = pty.openpty()
         # a 24x100 terminal (a new pty has no size, and tqdm draws nothing in 0 columns)
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
         proc = subprocess.Popen(
-            [str(APINS), *args], env=cli_env(), stdout=subprocess.PIPE, stderr=slave
+            [str(APINS), *args], env=env or cli_env(), stdout=subprocess.PIPE, stderr=slave
         )
         os.close(slave)
         chunks = []
@@ -200,3 +200,6 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     drawn = stderr_of("mirror", str(src), str(tmp_path / "a"))
     assert "mirror" in drawn and "100%" in drawn
     assert stderr_of("mirror", str(src), str(tmp_path / "b"), "--no-progress") == ""
+    # APINS_PROGRESS=0 turns bars off everywhere, the CLI included
+    quiet = {**cli_env(), "APINS_PROGRESS": "0"}
+    assert stderr_of("mirror", str(src), str(tmp_path / "c"), env=quiet) == ""

@@ -12,6 +12,7 @@ import anyio
 
 from ..errors import PinsError, ReadOnlyBoard
 from ..stores.base import ProgressCallback
+from ..transfer.progress import Progress, progress_scope
 from .copy import VersionCopier
 from .plan import (
     PinPlan,
@@ -81,7 +82,7 @@ async def mirror(
     delete: bool = False,
     concurrency: int = 8,
     stop_on_error: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress = None,
 ) -> MirrorReport:
     """Copy pins from ``source`` to ``target`` version by version, as bytes.
 
@@ -95,6 +96,7 @@ async def mirror(
     ``concurrency`` bounds versions and file transfers in flight. A failing pin or version is
     reported in ``MirrorReport.failed``; with ``stop_on_error`` the first failure cancels the
     rest and raises :class:`MirrorFailed` (its ``report`` says what was done).
+    ``progress``: True for a bar, or a callback receiving every transfer's events.
     """
     check_versions_arg(versions)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -112,7 +114,8 @@ async def mirror(
     if dry_run:
         await _dry_run(source, plans, orphans, run)
     else:
-        await _copy_all(source, target, plans, progress, run)
+        with progress_scope(progress, None, "mirror") as callback:
+            await _copy_all(source, target, plans, callback, run)
         run.check_stop()
         await _delete_all(target, plans, orphans, run)
         run.check_stop()

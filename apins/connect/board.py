@@ -8,14 +8,19 @@ bundle ids, which sort as numbers; pruning never deletes the active bundle.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ..board import Board
 from ..cache import Cache
 from ..constructors import _cache_for
 from ..errors import PinsError
 from ..settings import TransferSettings
+from ..transfer.progress import Progress
 from .backend import ConnectBackend
 from .client import ConnectClient
+
+if TYPE_CHECKING:
+    from ..formats import Output
 
 
 class ConnectBoard(Board):
@@ -37,6 +42,8 @@ def board_connect(
     cache: Cache | str | os.PathLike[str] | bool | None = None,
     settings: TransferSettings | None = None,
     page_size: int = 1000,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> ConnectBoard:
     """A board on a Posit Connect server; pins are named ``owner/name`` (or your own ``name``).
 
@@ -63,4 +70,6 @@ def board_connect(
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
     )
