@@ -223,6 +223,8 @@ def board_azure(
     account_url: str | None = None,
     credential: Any = None,
     settings: TransferSettings | None = None,
+    output: Output | None = None,
+    progress: Progress = False,
 ) -> Board:
     """A board in an Azure Blob container: ``path`` is ``"container"`` or ``"container/prefix"``.
 
@@ -255,4 +257,6 @@ def board_azure(
         versioned=versioned,
         allow_pickle_read=allow_pickle_read,
         meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
     )
