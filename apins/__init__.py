@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _redact
 from .errors import (
     ConnectError,
     HashMismatch,
@@ -33,6 +34,9 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+# Log records of apins and of the clients it drives are scrubbed of secrets as they are made.
+_redact.install()
 
 _LAZY = {
     "Board": "apins.board",

@@ -6,15 +6,15 @@ apins mirror connect://connect.example.org ./backup --versions latest --json
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from collections.abc import Sequence
 
 import anyio
 
+from .._redact import redact_exception_text
 from .context import Context
 from .errors import exit_code, one_line
+from .logs import setup_logging
 from .parser import build_parser
 
 __all__ = ["main"]
@@ -25,12 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context.from_args(args)
-    logging.basicConfig(
-        level=logging.DEBUG if ctx.debug else logging.ERROR,
-        format="apins: %(levelname)s: %(message)s",
-    )
-    if not ctx.debug:
-        logging.getLogger("apins").setLevel(logging.ERROR)
+    setup_logging(debug=ctx.debug, debug_all=ctx.debug_all)
     try:
         code: int = anyio.run(args.func, args, ctx)
     except KeyboardInterrupt:
@@ -38,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         if ctx.debug:
-            traceback.print_exc()
+            sys.stderr.write(redact_exception_text(exc))
         sys.stderr.write(one_line(exc) + "\n")
         return exit_code(exc)
     sys.stdout.flush()

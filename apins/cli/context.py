@@ -19,6 +19,7 @@ class Context:
 
     json: bool
     debug: bool
+    debug_all: bool
     progress: bool
     s3: S3Options
     allow_pickle_read: bool | None
@@ -27,7 +28,8 @@ class Context:
     def from_args(cls, args: argparse.Namespace) -> Context:
         return cls(
             json=bool(getattr(args, "json", False)),
-            debug=bool(getattr(args, "debug", False)),
+            debug=bool(getattr(args, "debug", False) or getattr(args, "debug_all", False)),
+            debug_all=bool(getattr(args, "debug_all", False)),
             progress=not getattr(args, "no_progress", False),
             s3=s3_options(
                 getattr(args, "endpoint_url", None),

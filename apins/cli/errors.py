@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._redact import redact_text
 from ..errors import InvalidPinName, PinNotFound, VersionNotFound
 from ..stores.base import ObjectNotFound
 
@@ -29,4 +30,4 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     if not isinstance(exc, UsageError) and type(exc).__module__.split(".")[0] != "apins":
         text = f"{type(exc).__name__}: {text}"
-    return "apins: error: " + " ".join(text.split())
+    return "apins: error: " + redact_text(" ".join(text.split()))

@@ -61,7 +61,15 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     g = p.add_argument_group("common options")
     g.add_argument("--json", action="store_true", default=default, help="print JSON for scripts")
     g.add_argument("--no-progress", action="store_true", default=default, help="no progress bars")
-    g.add_argument("--debug", action="store_true", default=default, help="tracebacks and logs")
+    g.add_argument(
+        "--debug", action="store_true", default=default, help="tracebacks and apins's debug logs"
+    )
+    g.add_argument(
+        "--debug-all",
+        action="store_true",
+        default=default,
+        help="--debug plus the client libraries' debug logs (botocore, aiohttp...), redacted",
+    )
     g.add_argument("--endpoint-url", default=default, metavar="URL", help="S3 endpoint URL")
     g.add_argument("--region", default=default, help="S3 region")
     g.add_argument("--profile", default=default, help="AWS profile for S3 credentials")

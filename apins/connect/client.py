@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._redact import shield
 from ..errors import ConnectError, PinsError
 from ..settings import TransferSettings
+from ..transfer.reqlog import trace_config
 from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
 from .errors import ConnectTaskFailed, error_from_response, parse_error_body
 
@@ -67,6 +69,7 @@ class ConnectClient:
         self.server_url = normalize_server_url(server_url)
         self._base = URL(self.server_url)
         self.__key = api_key or None
+        shield(self.__key)
         self.settings = settings or TransferSettings()
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -102,6 +105,7 @@ class ConnectClient:
                 # files must arrive byte for byte (their hashes are checked)
                 auto_decompress=False,
                 headers={"Accept-Encoding": "identity"},
+                trace_configs=[trace_config()],
             )
         return self._session
 

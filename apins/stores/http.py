@@ -24,9 +24,11 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from .._redact import header_secrets, shield
 from .._safe_path import safe_relative
 from ..errors import InvalidMetadata, PinsError, ReadOnlyBoard, StoreAccessError, TransferError
 from ..settings import TransferSettings
+from ..transfer.reqlog import trace_config
 from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
 from ._urls import HTTP_SCHEMES, Origin, origin, public_url, quote_path
 from .base import (
@@ -122,6 +124,7 @@ def new_session(s: TransferSettings) -> aiohttp.ClientSession:
         cookie_jar=aiohttp.DummyCookieJar(),
         headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
         auto_decompress=False,
+        trace_configs=[trace_config()],
     )
 
 
@@ -143,6 +146,7 @@ class HTTPStore:
         self.identity = identity
         self.settings = settings or TransferSettings()
         self._headers = {str(k): str(v) for k, v in (headers or {}).items()}
+        shield(*header_secrets(self._headers))
         origins = {origin(u) for u in trusted_origins}
         if base_url is not None:
             origins.add(origin(base_url))

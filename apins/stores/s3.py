@@ -23,6 +23,7 @@ from typing import Any
 
 import anyio
 
+from .._redact import register_secret, shield
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error
@@ -147,6 +148,17 @@ class _ProgressReader(io.RawIOBase):
         super().close()
 
 
+async def _register_resolved_credentials(session: Any) -> None:
+    """Register the secret and token the AWS chain found (profile files, SSO...) for redaction."""
+    try:
+        creds = await session.get_credentials()
+        if creds is not None:
+            frozen = await creds.get_frozen_credentials()
+            register_secret(frozen.secret_key, frozen.token)
+    except Exception:  # no credentials yet: the first request reports it
+        return
+
+
 class S3Store:
     """A board root in an S3 bucket: keys are ``prefix + key``.
 
@@ -185,6 +197,7 @@ class S3Store:
         self.anonymous = anonymous
         self.settings = settings or TransferSettings()
         self._secrets = (access_key, secret_key, session_token)
+        shield(secret_key, session_token)
         self.identity = f"s3:{self.endpoint_url or 'aws'}/{bucket}/{self.prefix}"
         #: API requests sent, by S3 operation name (e.g. "GetObject"): cheap instrumentation
         #: for tests, benchmarks and users who watch their request bill
@@ -246,6 +259,7 @@ class S3Store:
         stack = contextlib.AsyncExitStack()
         client = await stack.enter_async_context(context)
         self._stack = stack
+        await _register_resolved_credentials(session)
         return client
 
     async def aclose(self) -> None:

@@ -1,0 +1,160 @@
+"""apins._redact: signed URLs, credential headers and client-library debug text lose their
+secrets; the record factory scrubs every apins/botocore/aiohttp record as it is made."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from apins._redact import (
+    MASK,
+    RedactingFilter,
+    install,
+    redact_headers,
+    redact_record,
+    redact_text,
+    redact_url,
+    register_secret,
+)
+
+SIG = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+TOKEN = "FwoGZXIvYXdzEJr//////////wEaDH+abc/def=="
+CRED = "AKIAIOSFODNN7EXAMPLE/20261129/us-east-1/s3/aws4_request"
+
+
+def presigned() -> str:
+    return (
+        "https://bucket.s3.amazonaws.com/team/pins/x/data.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        f"&X-Amz-Credential={quote(CRED, safe='')}&X-Amz-Date=20261129T170000Z&X-Amz-Expires=3600"
+        f"&X-Amz-SignedHeaders=host&X-Amz-Security-Token={quote(TOKEN, safe='')}"
+        f"&X-Amz-Signature={SIG}"
+    )
+
+
+def leaked(text: str) -> list[str]:
+    secrets = [SIG, TOKEN, quote(TOKEN, safe=""), CRED, quote(CRED, safe="")]
+    return [s for s in secrets if s in text]
+
+
+def test_redact_url_masks_signed_url_secrets_and_keeps_the_rest() -> None:
+    out = redact_url(presigned())
+    assert leaked(out) == []
+    assert out.startswith("https://bucket.s3.amazonaws.com/team/pins/x/data.txt?")
+    assert "X-Amz-Expires=3600" in out and "X-Amz-Date=20261129T170000Z" in out
+    assert f"X-Amz-Signature={MASK}" in out and f"X-Amz-Security-Token={MASK}" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "kept"),
+    [
+        ("https://acct.blob.core.windows.net/c/b?sv=2024-01-01&se=2026-12-01&sp=r&sig=AbC%2Bd123xyz%3D",
+         "AbC%2Bd123xyz%3D", "se=2026-12-01"),
+        ("https://h/p?access_token=ya29.a0AfH6SMBx&alt=media", "ya29.a0AfH6SMBx", "alt=media"),
+        ("https://h/p?key=AIzaSyD-secret-key&x=1", "AIzaSyD-secret-key", "x=1"),
+        ("https://h/p?TOKEN=tok-123456&page=2", "tok-123456", "page=2"),
+        ("https://h/p?Signature=sig2value&AWSAccessKeyId=AKIA1&Expires=1", "sig2value",
+         "Expires=1"),
+        ("https://alice:hunter2-pass@h.example/x", "hunter2-pass", "h.example/x"),
+        ("https://h/p#access_token=frag-token-1&state=s", "frag-token-1", "state=s"),
+    ],
+)  # fmt: skip
+def test_redact_url_cases(url: str, secret: str, kept: str) -> None:
+    out = redact_url(url)
+    assert secret not in out and kept in out
+    assert secret not in redact_text(f"fetching {url} now")
+
+
+def test_redact_headers() -> None:
+    headers = {
+        "Authorization": "Key abc",
+        "key": "k",
+        "X-Amz-Security-Token": TOKEN,
+        "x-ms-copy-source-authorization": "Bearer x",
+        "Cookie": "s=1",
+        "Range": "bytes=0-9",
+        "x-ms-version": "2024-01-01",
+    }
+    out = redact_headers(headers)
+    assert out == {
+        "Authorization": MASK,
+        "key": MASK,
+        "X-Amz-Security-Token": MASK,
+        "x-ms-copy-source-authorization": MASK,
+        "Cookie": MASK,
+        "Range": "bytes=0-9",
+        "x-ms-version": "2024-01-01",
+    }
+    assert redact_headers(list(headers.items())) == out
+
+
+# Shapes of text botocore, aiobotocore and aiohttp log at DEBUG (secrets in several spellings).
+BOTOCORE_LINES = [
+    "Sending http request: <AWSPreparedRequest stream_output=False, method=PUT, "
+    "url=https://h/b/k, headers={'User-Agent': b'Botocore/1.43', "
+    f"'X-Amz-Security-Token': b'{TOKEN}', 'Authorization': b'AWS4-HMAC-SHA256 "
+    f"Credential={CRED}, SignedHeaders=host;x-amz-date, Signature={SIG}'}}>",
+    f"CanonicalRequest:\nGET\n/b/k\n\nhost:h\nx-amz-security-token:{TOKEN}\n\nhost\nUNSIGNED",
+    f"Signature:\n{SIG}",
+    f"Generating presigned url: {presigned()}",
+    f"request headers: {{'Authorization': 'AWS4-HMAC-SHA256 Credential={CRED}, Signature={SIG}'}}",
+    f"Authorization: AWS4-HMAC-SHA256 Credential={CRED}, SignedHeaders=host, Signature={SIG}",
+]
+
+
+@pytest.mark.parametrize("line", BOTOCORE_LINES)
+def test_redact_text_on_client_library_debug_lines(line: str) -> None:
+    assert leaked(line)  # the sample does carry a secret
+    assert leaked(redact_text(line)) == []
+
+
+def test_registered_secrets_are_scrubbed_in_any_spelling() -> None:
+    secret = "s3cr3t/" + uuid.uuid4().hex + "+=="
+    register_secret(secret)
+    for text in (f"x {secret} y", f"x={quote(secret, safe='')}", repr({"k": secret})):
+        assert secret not in redact_text(text)
+        assert quote(secret, safe="") not in redact_text(text)
+
+
+def test_short_values_are_not_registered() -> None:
+    register_secret("abc")
+    assert redact_text("abc abcdef") == "abc abcdef"
+
+
+def test_record_factory_scrubs_third_party_records_for_any_handler() -> None:
+    install()
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Keep(logging.DEBUG)
+    logger = logging.getLogger("botocore.endpoint")
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug(
+            "Sending %s", {"Authorization": f"Signature={SIG}", "X-Amz-Security-Token": TOKEN}
+        )
+        try:
+            raise ValueError(f"bad url {presigned()}")
+        except ValueError:
+            logger.debug("failed", exc_info=True)
+        logging.getLogger("someone.else").debug("untouched %s", SIG)  # not ours: left alone
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    assert len(seen) == 2
+    text = " ".join(logging.Formatter().format(r) + repr(r.args) for r in seen)
+    assert leaked(text) == []
+
+
+def test_filter_scrubs_records_of_any_logger() -> None:
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "url %s", (presigned(),), None)
+    assert RedactingFilter().filter(record) is True
+    assert leaked(record.getMessage()) == [] and record.args == ()
+    assert redact_record(record) is record  # idempotent
