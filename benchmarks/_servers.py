@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.servers import NginxServer, S3Server, start_nginx, start_seaweed
+from tests.servers import (
+    GCSServer,
+    NginxServer,
+    S3Server,
+    start_fakegcs,
+    start_nginx,
+    start_seaweed,
+)
 
 
 @dataclass
@@ -70,6 +77,7 @@ class Servers:
         self._nginx_s3: NginxServer | None = None
         self._nginx_www: NginxServer | None = None
         self._connect: ConnectProcess | None = None
+        self._fakegcs: GCSServer | None = None
 
     @property
     def seaweed(self) -> S3Server:
@@ -105,8 +113,15 @@ class Servers:
             self._connect = start_connect(self.work / "connect")
         return self._connect
 
+    @property
+    def fakegcs(self) -> GCSServer:
+        """fake-gcs-server (in memory): the GCS JSON API emulator."""
+        if self._fakegcs is None:
+            self._fakegcs = start_fakegcs()
+        return self._fakegcs
+
     def stop(self) -> None:
-        for name in ("_connect", "_nginx_www", "_nginx_s3", "_seaweed"):
+        for name in ("_fakegcs", "_connect", "_nginx_www", "_nginx_s3", "_seaweed"):
             server: Any = getattr(self, name)
             if server is not None:
                 try:
