@@ -1,4 +1,4 @@
-"""Board URLs on the command line: folder paths, s3://, gs://, http(s)://, connect://."""
+"""Board URLs on the command line: folder paths, s3://, gs://, az://, http(s)://, connect://."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 _S3_QUERY = ("endpoint_url", "region", "profile")
 _GS_QUERY = ("endpoint_url", "project", "anonymous")
+_AZ_QUERY = ("account_url",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,10 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
     ``file:///path`` or a plain path: a folder board. ``s3://bucket/prefix`` (query options
     ``endpoint_url``, ``region``, ``profile`` override the flags). ``gs://bucket/prefix``
     (application default credentials; query options ``endpoint_url``, ``project``,
-    ``anonymous``; STORAGE_EMULATOR_HOST is honoured). ``http(s)://host/path/``: a
+    ``anonymous``; STORAGE_EMULATOR_HOST is honoured). ``az://container/prefix`` (the
+    account from AZURE_STORAGE_CONNECTION_STRING, else ``?account_url=`` or
+    AZURE_STORAGE_ACCOUNT_URL with AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_ACCOUNT_KEY or the
+    default credential chain; secrets never go in URLs or flags). ``http(s)://host/path/``: a
     URL board read through its ``_pins.yaml``. ``connect://host[:port]`` (https) or
     ``connect+http://host:port``: Posit Connect, with the key from CONNECT_API_KEY.
     """
@@ -64,6 +68,8 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
         return _s3_board(parts.netloc, parts.path, parts.query, s3, allow_pickle_read)
     if scheme == "gs":
         return _gs_board(parts.netloc, parts.path, parts.query, allow_pickle_read)
+    if scheme == "az":
+        return _az_board(parts.netloc, parts.path, parts.query, allow_pickle_read)
     if scheme in ("http", "https"):
         from ..url import board_url
 
@@ -81,7 +87,7 @@ def open_board(spec: str, s3: S3Options, *, allow_pickle_read: bool | None = Non
         )
     raise UsageError(
         f"unknown board URL {spec!r}: use a folder path, file:///path, s3://bucket/prefix, "
-        "gs://bucket/prefix, https://host/path/ or connect://host"
+        "gs://bucket/prefix, az://container/prefix, https://host/path/ or connect://host"
     )
 
 
@@ -128,3 +134,38 @@ def _gs_board(bucket: str, path: str, query: str, allow_pickle_read: bool | None
         project=opts.get("project"),
         anonymous=anonymous in ("1", "true"),
     )
+
+
+def _az_board(container: str, path: str, query: str, allow_pickle_read: bool | None) -> Board:
+    """An Azure board; credentials only from the environment (never argv: ps shows it)."""
+    from ..constructors import board_azure
+
+    if not container:
+        raise UsageError("az URLs name a container: az://container/prefix")
+    given = parse_qs(query, keep_blank_values=False)
+    unknown = sorted(set(given) - set(_AZ_QUERY))
+    if unknown:
+        raise UsageError(f"unknown az URL option(s) {unknown}; allowed: {list(_AZ_QUERY)}")
+    env = os.environ
+    account_url = given["account_url"][-1] if "account_url" in given else None
+    connection_string = None if account_url else env.get("AZURE_STORAGE_CONNECTION_STRING")
+    account_url = account_url or (
+        None if connection_string else env.get("AZURE_STORAGE_ACCOUNT_URL")
+    )
+    if not (connection_string or account_url):
+        raise UsageError(
+            "az URLs need an account: set AZURE_STORAGE_CONNECTION_STRING, or "
+            "AZURE_STORAGE_ACCOUNT_URL (or ?account_url=...) with a credential"
+        )
+    credential = env.get("AZURE_STORAGE_SAS_TOKEN") or env.get("AZURE_STORAGE_ACCOUNT_KEY")
+    prefix = path.strip("/")
+    try:
+        return board_azure(
+            f"{container}/{prefix}" if prefix else container,
+            allow_pickle_read=allow_pickle_read,
+            connection_string=connection_string,
+            account_url=None if connection_string else account_url,
+            credential=None if connection_string else credential,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

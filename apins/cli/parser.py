@@ -17,7 +17,7 @@ from .write_cmds import add_write_commands
 HELP_WIDTH = 100
 
 DESCRIPTION = """\
-apins: read, write and mirror pins on boards (folder, S3, GCS, HTTP, Posit Connect).
+apins: read, write and mirror pins on boards (folder, S3, GCS, Azure, HTTP, Posit Connect).
 
 Boards are named by URL:
   PATH or file:///PATH               a folder board
@@ -27,6 +27,10 @@ Boards are named by URL:
   gs://BUCKET[/PREFIX]               a Google Cloud Storage board (application default credentials;
                                      STORAGE_EMULATOR_HOST; ?endpoint_url=...&project=...
                                      &anonymous=true in the URL)
+  az://CONTAINER[/PREFIX]            an Azure Blob board (AZURE_STORAGE_CONNECTION_STRING, or
+                                     AZURE_STORAGE_ACCOUNT_URL or ?account_url=... with
+                                     AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_ACCOUNT_KEY or
+                                     the default credential chain of apins[azure])
   https://HOST/PATH/                 a URL board (read-only; reads PATH/_pins.yaml)
   connect://HOST[:PORT]              Posit Connect over https (key from CONNECT_API_KEY);
                                      connect+http://HOST:PORT for plain http"""

@@ -177,8 +177,8 @@ class AzureStore:
         send = {"x-ms-date": _now(), "x-ms-version": API_VERSION, **(headers or {})}
         if data is not None or method in ("PUT", "POST"):
             send["Content-Length"] = str(length if length is not None else len(data or b""))
-            if data is not None:
-                send.setdefault("Content-Type", "application/octet-stream")
+            # aiohttp adds this to every PUT, body or not: sign what is sent
+            send.setdefault("Content-Type", "application/octet-stream")
         url = await self.account.signer.authorize(method, url, send)
         self.request_counts[op] += 1
         try:

@@ -109,6 +109,8 @@ def _start_once(node: str, main: Path, timeout: float) -> AzuriteServer:
         "--silent",
         "--disableTelemetry",
     ]
+    if os.environ.get("APINS_AZURITE_DEBUG"):  # a debug log (string-to-sign of each request)
+        cmd += ["--debug", os.environ["APINS_AZURITE_DEBUG"]]
     proc = spawn(cmd, log_path, cwd=workdir)
     server = AzuriteServer(
         blob_url=f"http://{LOOPBACK}:{port}/{ACCOUNT}",
