@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
+from ._write_options import ACCESS_TYPES, write_access_type
 from .backends.base import Backend
 from .errors import (
     InvalidPinName,
@@ -341,15 +342,58 @@ class Board:
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
         progress: Progress = None,
+        access_type: str | None = None,
     ) -> Meta:
         """Write ``x`` as a new version of pin ``name`` and return its metadata.
 
         ``type``: csv, json, parquet, arrow, joblib or pickle (default: parquet for tables,
         json for plain data). Identical content is not written again unless
         ``force_identical_write``. ``versioned=None`` follows the board, or keeps versioning a
-        pin that already has several versions.
+        pin that already has several versions. ``access_type`` (Connect boards only): who may
+        read the pin, ``"acl"`` (new pins' default), ``"logged_in"`` or ``"all"``; an existing
+        pin keeps its access unless this is given.
         """
         self._check_writable("pin_write")
+        self._check_access_type(access_type)
+        token = write_access_type.set(access_type)
+        try:
+            meta = await self._pin_write(
+                x, name, type, title, description, metadata, versioned, created,
+                force_identical_write, tags, urls, progress,
+            )  # fmt: skip
+        finally:
+            write_access_type.reset(token)
+        if access_type is not None:
+            await self.backend.set_access(meta.name, access_type)  # type: ignore[attr-defined]
+        return meta
+
+    def _check_access_type(self, access_type: str | None) -> None:
+        if access_type is None:
+            return
+        if not hasattr(self.backend, "set_access"):
+            raise UnsupportedType(
+                f"access_type applies to Posit Connect boards only, not {self.board_deparse()}."
+            )
+        if access_type not in ACCESS_TYPES:
+            raise PinsError(
+                f"access_type must be one of {', '.join(ACCESS_TYPES)}, not {access_type!r}."
+            )
+
+    async def _pin_write(
+        self,
+        x: Any,
+        name: str | None,
+        type: str | None,
+        title: str | None,
+        description: str | None,
+        metadata: Mapping[str, Any] | None,
+        versioned: bool | None,
+        created: datetime | None,
+        force_identical_write: bool,
+        tags: Sequence[str] | None,
+        urls: Sequence[str] | None,
+        progress: Progress,
+    ) -> Meta:
         from .formats import default_title, get_format, is_table, to_arrow_table
 
         if name is None:
@@ -540,6 +584,51 @@ class Board:
             when = max(dated) + timedelta(seconds=1)
             meta.created = format_created(when)
         return version_name(when, meta.pin_hash)
+
+    # -- sharing (Connect) ------------------------------------------------------------------
+
+    def _sharing_backend(self, verb: str) -> Any:
+        if not hasattr(self.backend, "share"):
+            raise UnsupportedType(
+                f"{verb} shares pins through Posit Connect's permissions; "
+                f"{self.board_deparse()} is not a Connect board."
+            )
+        return self.backend
+
+    async def pin_share(
+        self,
+        name: str,
+        *,
+        users: str | Sequence[str] = (),
+        groups: str | Sequence[str] = (),
+        role: str = "viewer",
+    ) -> None:
+        """Let Connect ``users`` and ``groups`` (names) read pin ``name`` (role ``"viewer"``) or
+        also write it (``"owner"``: a collaborator). Sharing again changes the role. Connect
+        boards only; other boards raise UnsupportedType.
+        """
+        from .connect import access
+
+        backend = self._sharing_backend("pin_share")
+        await backend.share(
+            name,
+            users=access.names_of(users, "users"),
+            groups=access.names_of(groups, "groups"),
+            role=access.check_role(role),
+        )
+
+    async def pin_unshare(
+        self, name: str, *, users: str | Sequence[str] = (), groups: str | Sequence[str] = ()
+    ) -> None:
+        """Remove what pin_share gave these Connect ``users`` and ``groups`` (absent entries are
+        fine); the pin's owner keeps access. Connect boards only.
+        """
+        from .connect import access
+
+        backend = self._sharing_backend("pin_unshare")
+        await backend.unshare(
+            name, users=access.names_of(users, "users"), groups=access.names_of(groups, "groups")
+        )
 
     # -- deleting --------------------------------------------------------------------------
 

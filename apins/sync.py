@@ -175,6 +175,7 @@ class SyncBoard:
         tags: Sequence[str] | None = None,
         urls: Sequence[str] | None = None,
         progress: Progress = None,
+        access_type: str | None = None,
     ) -> Meta:
         return self._run(  # type: ignore[no-any-return]
             "pin_write",
@@ -190,6 +191,7 @@ class SyncBoard:
             tags=tags,
             urls=urls,
             progress=progress,
+            access_type=access_type,
         )
 
     @_doc
@@ -222,6 +224,23 @@ class SyncBoard:
             urls=urls,
             progress=progress,
         )
+
+    @_doc
+    def pin_share(
+        self,
+        name: str,
+        *,
+        users: str | Sequence[str] = (),
+        groups: str | Sequence[str] = (),
+        role: str = "viewer",
+    ) -> None:
+        self._run("pin_share", name, users=users, groups=groups, role=role)
+
+    @_doc
+    def pin_unshare(
+        self, name: str, *, users: str | Sequence[str] = (), groups: str | Sequence[str] = ()
+    ) -> None:
+        self._run("pin_unshare", name, users=users, groups=groups)
 
     @_doc
     def pin_version_delete(self, name: str, version: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from .._write_options import write_access_type
 from ..backends.path import PathBackend
 from ..cache import Cache
 from ..errors import (
@@ -35,6 +36,7 @@ from ..settings import TransferSettings
 from ..stores.base import ProgressCallback
 from ..stores.http import HTTPStore
 from ..versions import VersionInfo
+from . import access
 from .bundle import bundle_entries, bundle_stream
 from .client import ConnectClient
 from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
@@ -338,7 +340,7 @@ class ConnectBackend:
     async def _create(self, owner: str, short: str, meta: Meta) -> dict[str, Any]:
         body = {
             "name": short,
-            "access_type": "acl",
+            "access_type": write_access_type.get() or "acl",
             "title": meta.title or short,
             "description": meta.description or "",
         }
@@ -528,6 +530,44 @@ class ConnectBackend:
             "Connect boards have no _pins.yaml manifest: pins are listed through the Connect "
             "API. write_board_manifest applies to folder, S3 and other path boards."
         )
+
+    # -- access and addresses --------------------------------------------------------------
+
+    async def set_access(self, name: str, access_type: str) -> None:
+        """Set pin ``name``'s access_type (acl, logged_in or all) unless it already has it."""
+        owner, short, c = await self._content(name)
+        if c.get("access_type") != access_type:
+            await self.client.send_json(
+                "PATCH", f"v1/content/{c['guid']}", {"access_type": access_type},
+                what=f"Setting the access of pin {owner}/{short} to {access_type!r}",
+            )  # fmt: skip
+
+    async def share(
+        self, name: str, *, users: Sequence[str], groups: Sequence[str], role: str
+    ) -> None:
+        """Give Connect users/groups ``role`` (viewer or owner) on pin ``name``."""
+        owner, short, c = await self._content(name)
+        who = await access.principals(self.client, users, groups)
+        await access.share(self.client, str(c["guid"]), f"{owner}/{short}", who, role)
+
+    async def unshare(self, name: str, *, users: Sequence[str], groups: Sequence[str]) -> None:
+        """Remove the ACL entries of these users/groups on pin ``name``."""
+        owner, short, c = await self._content(name)
+        who = await access.principals(self.client, users, groups)
+        await access.unshare(self.client, str(c["guid"]), f"{owner}/{short}", who)
+
+    async def pin_url(self, name: str, version: str | None) -> str:
+        """The content URL of pin ``name`` (of bundle ``version``: its ``_rev`` URL)."""
+        owner, short, c = await self._content(name)
+        base = str(c.get("content_url") or f"{self.client.server_url}/content/{c['guid']}/")
+        if not base.endswith("/"):
+            base += "/"
+        if version is None:
+            return base
+        versions = await self._versions_of(owner, short, c)
+        if version not in {v.version for v in versions}:
+            raise VersionNotFound(f"Pin {owner}/{short} has no version {version}.")
+        return f"{base}{_rev(version)}/"
 
     async def aclose(self) -> None:
         await self._files.aclose()

@@ -297,19 +297,26 @@ class ConnectClient:
 
     async def user_guid(self, username: str) -> str | None:
         """The GUID of user ``username`` (``v1/users?prefix=``, every page), or None."""
+        return await self._guid_by_name("v1/users", "username", username, f"user {username!r}")
+
+    async def group_guid(self, name: str) -> str | None:
+        """The GUID of group ``name`` (``v1/groups?prefix=``, every page), or None."""
+        return await self._guid_by_name("v1/groups", "name", name, f"group {name!r}")
+
+    async def _guid_by_name(self, path: str, field: str, name: str, label: str) -> str | None:
         page = 1
         while True:
             doc = await self.get_json(
-                "v1/users",
-                what=f"Looking up user {username!r}",
-                params={"prefix": username, "page_number": page, "page_size": 500},
+                path,
+                what=f"Looking up {label}",
+                params={"prefix": name, "page_number": page, "page_size": 500},
             )
             results = doc.get("results") if isinstance(doc, dict) else None
             if not results:
                 return None
-            for u in results:
-                if isinstance(u, dict) and u.get("username") == username:
-                    return str(u["guid"])
+            for item in results:
+                if isinstance(item, dict) and item.get(field) == name:
+                    return str(item["guid"])
             page += 1
 
     async def list_pin_apps(self) -> list[dict[str, Any]]:
