@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from aiohttp import web
@@ -18,13 +19,29 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import apins
+from apins import PinsError
 from apins.errors import StoreAccessError
+from apins.settings import TransferSettings
 from apins.stores._gcsauth import SCOPE, resolve_credentials
+from tests.connect_support import tiny_server
 from tests.faultproxy import FaultProxy
 from tests.servers import GCSServer
+from tests.test_secrets import (  # the leak test's witnesses, shared with the other boards
+    TABLE,
+    Capture,
+    assert_clean,
+    captured,  # noqa: F401 - a fixture
+    chain_texts,
+    new_secret,
+    reprs,
+    wire_secrets,
+)
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
+
+
+FAST = TransferSettings(retries=2, backoff_base=0.01, backoff_max=0.02, read_timeout=10.0)
 
 
 def _unb64(part: str) -> bytes:
@@ -143,6 +160,10 @@ def test_credential_choices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert repr(resolve_credentials("anon", anonymous=False, emulated=False)) == "Anonymous()"
     hidden = resolve_credentials("ya29.secret", anonymous=False, emulated=False)
     assert "secret" not in repr(hidden)
+    for token in ("ya29.a/b+c", "ya29." + "x" * 5000):  # not file names, whatever they contain
+        assert repr(resolve_credentials(token, anonymous=False, emulated=False)) == (
+            "StaticToken(<hidden>)"
+        )
     with pytest.raises(StoreAccessError, match="cannot read"):
         resolve_credentials(str(tmp_path / "missing.json"), anonymous=False, emulated=False)
     bad = tmp_path / "bad.json"
@@ -159,3 +180,51 @@ def test_credential_choices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert repr(adc) == "AuthorizedUser(<hidden>)"
     with pytest.raises(TypeError):
         resolve_credentials(42, anonymous=False, emulated=False)
+
+
+async def test_gcs_tokens_leak_nothing(
+    fakegcs: GCSServer,
+    key_file: tuple[Path, TokenEndpoint],
+    captured: Capture,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    """A bearer token and a service-account key, through working, cut and failing requests:
+    neither the tokens the wire carried nor the key appear in logs, errors or reprs."""
+    path, endpoint = key_file
+    bearer = new_secret("gcs-token")
+    errors: list[BaseException] = []
+    texts: list[str] = []
+    bucket = fakegcs.make_bucket()
+    async with FaultProxy(fakegcs.url) as proxy:
+        for i, token in enumerate((bearer, path)):
+            async with apins.board_gcs(
+                f"{bucket}/p{i}", cache=tmp_path / f"c{i}", endpoint_url=proxy.url, token=token,
+                settings=FAST,
+            ) as board:  # fmt: skip
+                await board.pin_write(TABLE, "t", type="csv")
+                proxy.cut_once(lambda r: "alt=media" in r.path and "t.csv" in unquote(r.path), 5)
+                assert (await board.pin_read("t")).num_rows == 3
+                with pytest.raises(PinsError) as info:
+                    await board.pin_read("missing")
+                errors.append(info.value)
+                texts += reprs(board)
+        assert len(proxy.cuts) == 2
+
+    async def failing(request: web.Request) -> web.Response:
+        return web.Response(status=403 if "/o/" in request.path else 503)
+
+    async with tiny_server(failing) as url:
+        for call in ("pin_list", "pin_read"):
+            async with apins.board_gcs(
+                "b/p", endpoint_url=url, token=bearer, cache=False, settings=FAST
+            ) as board:
+                with pytest.raises(PinsError) as info:
+                    await (board.pin_list() if call == "pin_list" else board.pin_read("t"))
+                errors.append(info.value)
+    key_lines = [ln for ln in json.loads(path.read_text())["private_key"].splitlines() if
+                 "PRIVATE" not in ln]  # fmt: skip
+    secrets = {bearer, *endpoint.issued, *key_lines} | wire_secrets(proxy.requests)
+    assert bearer in secrets and endpoint.issued
+    assert_clean(captured.text(), secrets)
+    assert_clean("\n".join(texts + [chain_texts(e) for e in errors]), secrets)
+    assert "apins.http" in captured.names

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._redact import register_secret
 from ..errors import StoreAccessError
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class StaticToken:
 
     def __init__(self, token: str) -> None:
         self._token = token
+        register_secret(token)
 
     async def headers(self, session: aiohttp.ClientSession) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
@@ -88,6 +90,7 @@ class _Refreshing:
             async with self._lock:
                 if self._token is None or time.time() > self._expires - EARLY:
                     self._token, lifetime = await self._fetch(session)
+                    register_secret(self._token)
                     self._expires = time.time() + lifetime
         return {"Authorization": f"Bearer {self._token}"}
 
@@ -137,6 +140,7 @@ class ServiceAccount(_Refreshing):
         self.email = str(info["client_email"])
         self.kind = f"service account {self.email}"
         self._key_pem = str(info["private_key"])
+        register_secret(self._key_pem, *self._key_pem.splitlines())
         self._key_id = str(info.get("private_key_id") or "")
         self.token_uri = str(info.get("token_uri") or DEFAULT_TOKEN_URI)
         self.scope = scope
@@ -203,6 +207,7 @@ class AuthorizedUser(_Refreshing):
             "refresh_token": str(info["refresh_token"]),
         }
         self.token_uri = str(info.get("token_uri") or DEFAULT_TOKEN_URI)
+        register_secret(self._form["client_secret"], self._form["refresh_token"])
 
     def __repr__(self) -> str:
         return "AuthorizedUser(<hidden>)"
@@ -349,6 +354,13 @@ def application_default() -> Credentials:
     return GoogleAuth(creds)
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long for a file name, a NUL byte...
+        return False
+
+
 def resolve_credentials(token: Any, *, anonymous: bool, emulated: bool) -> Credentials:
     """Pick the credentials for ``board_gcs(token=..., anonymous=...)``.
 
@@ -368,7 +380,8 @@ def resolve_credentials(token: Any, *, anonymous: bool, emulated: bool) -> Crede
             return application_default()
         if token == "cloud":
             return MetadataServer()
-        if token.endswith(".json") or os.path.sep in token or Path(token).is_file():
+        # a path only when it names a file or a JSON key: an access token may contain '/'
+        if token.endswith(".json") or _is_file(token):
             return from_file(token)
         return StaticToken(token)
     if hasattr(token, "refresh") and hasattr(token, "token"):

@@ -36,6 +36,7 @@ from urllib.parse import quote, urlencode
 
 import anyio
 
+from .._redact import shield
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error
@@ -125,6 +126,7 @@ class GCSStore:
         self.endpoint_url, emulated = endpoint_from_env(endpoint_url)
         self.project = project
         self.settings = settings or TransferSettings()
+        shield()  # the redacting log filter, and credentials found in the environment
         self._creds: Credentials = resolve_credentials(
             token, anonymous=anonymous, emulated=emulated
         )
