@@ -105,4 +105,5 @@ def bench(session: nox.Session) -> None:
     if os.path.exists("benchmarks/requirements.txt"):
         session.install("-r", "benchmarks/requirements.txt")
     _ensure_nginx(session)
+    _ensure_azurite(session)
     session.run("python", "-m", "benchmarks", *session.posargs, success_codes=[0])

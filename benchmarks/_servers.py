@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.servers import (
+    AzuriteServer,
     GCSServer,
     NginxServer,
     S3Server,
+    start_azurite,
     start_fakegcs,
     start_nginx,
     start_seaweed,
@@ -78,6 +80,7 @@ class Servers:
         self._nginx_www: NginxServer | None = None
         self._connect: ConnectProcess | None = None
         self._fakegcs: GCSServer | None = None
+        self._azurite: AzuriteServer | None = None
 
     @property
     def seaweed(self) -> S3Server:
@@ -120,8 +123,15 @@ class Servers:
             self._fakegcs = start_fakegcs()
         return self._fakegcs
 
+    @property
+    def azurite(self) -> AzuriteServer:
+        """Azurite's blob service (the emulator's well-known account)."""
+        if self._azurite is None:
+            self._azurite = start_azurite()
+        return self._azurite
+
     def stop(self) -> None:
-        for name in ("_fakegcs", "_connect", "_nginx_www", "_nginx_s3", "_seaweed"):
+        for name in ("_azurite", "_fakegcs", "_connect", "_nginx_www", "_nginx_s3", "_seaweed"):
             server: Any = getattr(self, name)
             if server is not None:
                 try:

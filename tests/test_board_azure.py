@@ -202,7 +202,9 @@ async def test_environment_connection_string_and_prefix_normalisation(
         assert await again.pin_read("shared") == {"v": 1}
 
 
-async def test_sas_token_and_account_key_credentials(azurite: AzuriteServer) -> None:
+async def test_sas_token_and_account_key_credentials(
+    azurite: AzuriteServer, caplog: pytest.LogCaptureFixture
+) -> None:
     from datetime import datetime, timedelta, timezone
 
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
@@ -223,10 +225,14 @@ async def test_sas_token_and_account_key_credentials(azurite: AzuriteServer) -> 
     ) as signed:
         assert await signed.pin_read("viakey") == {"k": 1}
         await signed.pin_write({"s": 2}, "viasas", type="json")
+    caplog.set_level(logging.DEBUG)
     async with make_board(
         azurite, container, connection_string=None, account_url=f"{azurite.blob_url}?{sas}"
     ) as in_url:
         assert sorted(await in_url.pin_list()) == ["viakey", "viasas"]
+    signature = dict(p.split("=", 1) for p in sas.split("&"))["sig"]
+    assert "comp=list" in caplog.text  # requests were logged, with the SAS signature masked
+    assert signature not in caplog.text and azurite.key not in caplog.text
 
 
 async def test_bad_key_is_refused_without_showing_secrets(

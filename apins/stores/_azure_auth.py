@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .._redact import register_secret, shield
 from ..errors import StoreAccessError
 
 #: the Blob service REST version every request names (supports copy-source authorization)
@@ -72,6 +73,7 @@ class SharedKey:
 
     @classmethod
     def from_base64(cls, account: str, key: str) -> SharedKey:
+        shield(key)
         try:
             raw = base64.b64decode(key, validate=True)
         except ValueError:
@@ -118,6 +120,9 @@ class Sas:
     token: str = field(repr=False)
     kind: str = "SAS token"
 
+    def __post_init__(self) -> None:
+        shield(self.token)
+
     def __repr__(self) -> str:
         return "Sas(<hidden>)"
 
@@ -143,6 +148,7 @@ class Bearer:
     kind = "token credential"
 
     def __init__(self, credential: TokenSource) -> None:
+        shield()
         self._credential = credential
         self._token: str | None = None
         self._expires = 0.0
@@ -162,6 +168,7 @@ class Bearer:
                 if inspect.isawaitable(got):
                     got = await got
             self._token = str(got.token)
+            register_secret(self._token)
             self._expires = float(got.expires_on)
         return self._token
 
@@ -216,6 +223,7 @@ def account_name_from_url(url: str) -> str:
 
 def parse_connection_string(text: str) -> dict[str, str]:
     """``Key=Value;...`` pairs (values may contain '='), keys as written."""
+    shield(text)
     out: dict[str, str] = {}
     for piece in text.strip().split(";"):
         if not piece.strip():
