@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from ..board import Board
 from ..cache import Cache
 from ..constructors import _cache_for
-from ..errors import PinsError
 from ..settings import TransferSettings
 from ..transfer.progress import Progress
+from .auth import resolve as resolve_auth
 from .backend import ConnectBackend
 from .client import ConnectClient
 
@@ -44,20 +44,19 @@ def board_connect(
     page_size: int = 1000,
     output: Output | None = None,
     progress: Progress = False,
+    auth: str = "auto",
 ) -> ConnectBoard:
     """A board on a Posit Connect server; pins are named ``owner/name`` (or your own ``name``).
 
-    ``server_url`` and ``api_key`` default to ``CONNECT_SERVER`` and ``CONNECT_API_KEY`` (what
-    Connect sets for deployed content). The key is sent as ``Authorization: Key ...`` to that
-    server only. ``cache=False`` disables the local cache. ``page_size`` is the number of pins
-    asked for per listing request. No I/O happens until the first verb.
+    ``auth`` says where the server and key come from, as in R: ``"auto"`` (the arguments, else
+    ``CONNECT_SERVER``/``CONNECT_API_KEY`` as Connect sets them for content, else a server
+    stored by rsconnect-python), ``"manual"`` (both arguments), ``"envvar"`` or ``"rsconnect"``
+    (``server_url`` then picks a stored server by URL or name). The key is sent as
+    ``Authorization: Key ...`` to that server only. ``cache=False`` disables the local cache.
+    ``page_size`` is the number of pins asked for per listing request. No I/O happens until
+    the first verb.
     """
-    server = server_url or os.environ.get("CONNECT_SERVER")
-    if not server:
-        raise PinsError(
-            "board_connect needs the server address: pass server_url= or set CONNECT_SERVER."
-        )
-    key = api_key if api_key is not None else os.environ.get("CONNECT_API_KEY")
+    server, key = resolve_auth(server_url, api_key, auth)
     settings = settings or TransferSettings()
     client = ConnectClient(server, key, settings=settings, page_size=page_size)
     desc = f"board_connect(server_url={client.server_url!r}"
