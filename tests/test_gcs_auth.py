@@ -22,7 +22,7 @@ import apins
 from apins import PinsError
 from apins.errors import StoreAccessError
 from apins.settings import TransferSettings
-from apins.stores._gcsauth import SCOPE, resolve_credentials
+from apins.stores._gcsauth import DEFAULT_TOKEN_URI, SCOPE, resolve_credentials
 from tests.connect_support import tiny_server
 from tests.faultproxy import FaultProxy
 from tests.servers import GCSServer
@@ -70,7 +70,8 @@ class TokenEndpoint:
         except Exception:
             return web.json_response({"error": "invalid_grant"}, status=400)
         claims = json.loads(_unb64(body))
-        if claims.get("aud") != self.url:
+        # google-auth always names Google's endpoint as the audience; apins the key's token_uri
+        if claims.get("aud") not in (self.url, DEFAULT_TOKEN_URI):
             return web.json_response({"error": "invalid_grant"}, status=400)
         self.claims.append(claims)
         token = f"ya29.{secrets.token_urlsafe(16)}"
@@ -228,3 +229,25 @@ async def test_gcs_tokens_leak_nothing(
     assert_clean(captured.text(), secrets)
     assert_clean("\n".join(texts + [chain_texts(e) for e in errors]), secrets)
     assert "apins.http" in captured.names
+
+
+async def test_google_auth_credentials_object(
+    fakegcs: GCSServer, key_file: tuple[Path, TokenEndpoint], tmp_path: Path
+) -> None:
+    """A google-auth credentials object (here a service account) is refreshed by google-auth."""
+    from google.oauth2 import service_account
+
+    path, endpoint = key_file
+    creds = service_account.Credentials.from_service_account_file(str(path), scopes=[SCOPE])
+    bucket = fakegcs.make_bucket()
+    async with FaultProxy(fakegcs.url) as proxy:
+        board = apins.board_gcs(f"{bucket}/ga", cache=False, endpoint_url=proxy.url, token=creds)
+        async with board:
+            await board.pin_write({"g": 1}, "g", type="json")
+            assert await board.pin_read("g") == {"g": 1}
+        store = board.backend.store  # type: ignore[attr-defined]
+        assert repr(store._creds) == "GoogleAuth(Credentials)"
+    assert len(endpoint.issued) == 1
+    assert {r.headers.get("authorization") for r in proxy.requests} == {
+        f"Bearer {endpoint.issued[0]}"
+    }
