@@ -16,7 +16,7 @@ from .errors import (
     ConnectPermissionError,
     ConnectTaskFailed,
 )
-from .legacy import pin_read
+from .legacy import pin_get_rsconnect, pin_read, pin_rsconnect
 
 __all__ = [
     "ConnectActiveBundle",
@@ -27,5 +27,7 @@ __all__ = [
     "ConnectPermissionError",
     "ConnectTaskFailed",
     "board_connect",
+    "pin_get_rsconnect",
     "pin_read",
+    "pin_rsconnect",
 ]

@@ -26,6 +26,7 @@ from ..backends.path import PathBackend
 from ..cache import Cache
 from ..errors import (
     ConnectError,
+    InvalidMetadata,
     PinNotFound,
     PinsError,
     StoreAccessError,
@@ -292,6 +293,15 @@ class ConnectBackend:
             meta = await self._files.read_meta(guid, _rev(version))
         except VersionNotFound:
             raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+        except InvalidMetadata as e:
+            raw = await self._files.read_meta_raw(guid, _rev(version))
+            if raw.lstrip()[:1] in (b"{", b"["):  # JSON: the first Python pins package's pins
+                raise InvalidMetadata(
+                    f"{full} was written by the first Python pins package (its data.txt is "
+                    "JSON data, not pin metadata); read it with "
+                    "apins.connect.pin_get_rsconnect(content_url, api_key)."
+                ) from e
+            raise
         meta.name = full
         meta.version = version
         owner, _, short = full.partition("/")
