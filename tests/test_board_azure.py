@@ -72,6 +72,26 @@ async def test_verbs_round_trip(board: Board) -> None:
         await board.pin_read("j")
     assert await board.write_board_manifest() == {"t": [f"t/{m2.version}/"]}
     assert await board.pin_list() == ["t"]
+    with pytest.raises(apins.UnsupportedType):  # sharing is a Connect feature
+        await board.pin_share("t", users="someone")
+    m3 = await board.pin_write(_table(6), "t", type="arrow")
+    await board.pin_version_delete("t", m2.version or "")
+    assert [v.version for v in await board.pin_versions("t")] == [m3.version]
+
+
+async def test_pin_watch_sees_new_versions(board: Board) -> None:
+    from datetime import datetime, timezone
+
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    first = await board.pin_write({"v": 1}, "w", type="json", created=t0)
+    watch = board.pin_watch("w", interval=0.05)
+    try:
+        assert (await asyncio.wait_for(watch.__anext__(), 60)).version == first.version
+        later = t0.replace(minute=1)
+        second = await board.pin_write({"v": 2}, "w", type="json", created=later)
+        assert (await asyncio.wait_for(watch.__anext__(), 60)).version == second.version
+    finally:
+        await watch.aclose()
 
 
 async def test_big_files_in_blocks_and_ranges(board: Board, tmp_path: Path) -> None:
@@ -301,3 +321,32 @@ def test_sync_twin(azurite: AzuriteServer) -> None:
     with b:
         b.pin_write(pd.DataFrame({"a": [1, 2]}), "df", type="parquet")
         assert b.pin_read("df").num_rows == 2
+
+
+async def test_cut_connection_resumes_from_the_last_byte(
+    azurite: AzuriteServer, tmp_path: Path
+) -> None:
+    container = azurite.make_container()
+    payload = os.urandom(13 * MiB)
+    azurite.service().get_blob_client(container, "team/pins/f.bin").upload_blob(payload)
+
+    def second_part(r: Any) -> bool:
+        return r.method == "GET" and (r.range or "").startswith(f"bytes={5 * MiB}-")
+
+    dest = tmp_path / "out.bin"
+    async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
+        proxy.cut_once(second_part, 2 * MiB)
+        async with make_board(azurite.via(proxy.url), container) as b:
+            await download(store_of(b), "f.bin", dest, settings=SMALL)
+    assert dest.read_bytes() == payload
+    [cut] = proxy.cuts
+    resumed = [r for r in proxy.requests if r.range == f"bytes={7 * MiB}-{10 * MiB - 1}"]
+    assert len(resumed) == 1 and resumed[0].headers["if-match"] == cut.headers["if-match"]
+
+
+async def test_missing_container_is_a_clear_error(azurite: AzuriteServer) -> None:
+    async with make_board(azurite, "no-such-container") as b:
+        with pytest.raises(apins.PinsError, match="container 'no-such-container' does not exist"):
+            await b.pin_list()
+        with pytest.raises(apins.PinsError, match="does not exist"):
+            await b.pin_write({"a": 1}, "p", type="json")
