@@ -6,6 +6,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pytest
@@ -271,3 +272,26 @@ async def test_cut_download_resumes_from_the_last_byte(fakegcs: GCSServer, tmp_p
             if rec.range and rec.range.startswith(f"bytes={first + MiB + 5}-")
         ]  # fmt: skip
         assert resumed and "generation=" in resumed[0].path
+
+
+async def test_failed_composite_upload_leaves_no_parts(fakegcs: GCSServer, tmp_path: Path) -> None:
+    """A part that keeps failing aborts the upload: its parts and the version's other files
+    are deleted, and the pin does not exist."""
+    bucket = fakegcs.make_bucket()
+    (tmp_path / "big.bin").write_bytes(os.urandom(13 * MiB))
+    (tmp_path / "small.txt").write_bytes(b"small\n")
+    quick = TransferSettings(
+        multipart_threshold=6 * MiB, part_size=5 * MiB, max_concurrency=2, retries=1,
+        backoff_base=0.01, backoff_max=0.02,
+    )  # fmt: skip
+    async with FaultProxy(fakegcs.url) as proxy:
+        # every upload of part 2 is cut before the answer arrives
+        for _ in range(4):
+            proxy.cut_once(
+                lambda r: r.method == "POST" and "-00002.apins-part" in unquote(r.path), 0
+            )
+        async with make_board(fakegcs, bucket, endpoint=proxy.url, settings=quick) as board:
+            with pytest.raises(apins.PinsError):
+                await board.pin_upload([tmp_path / "big.bin", tmp_path / "small.txt"], "up")
+            assert not await board.pin_exists("up")
+    assert fakegcs.list_names(bucket) == []

@@ -9,8 +9,9 @@ the per-request CPU measured against gcloud-aio-storage). Tokens come from
   object replaced meanwhile answers 404, mapped to PreconditionFailed → ObjectChanged), and the
   ``X-Goog-Generation`` of every response is compared as well.
 * Large files go up as a *parallel composite upload*: parts are uploaded concurrently from disk
-  as temporary objects next to the target, joined with ``compose`` (32 sources per call, in a
-  tree for more) and deleted. Memory stays at a few chunks per part.
+  as temporary objects next to the target (names ending in ``.apins-part``), joined with
+  ``compose`` (32 sources per call, in a tree for more) and deleted. Memory stays at a few
+  chunks per part.
 * Server-side copies between buckets on one endpoint use ``rewriteTo`` (repeated with the
   rewrite token until done).
 
@@ -70,7 +71,8 @@ COMPOSE_FANIN = 32
 PAGE_SIZE = 1000
 #: fields a listing asks for (smaller pages on the real service)
 _LIST_FIELDS = "items(name,size,generation,updated),prefixes,nextPageToken"
-_PART_MARK = ".apins-part-"
+#: every temporary part object's name ends so (a bucket lifecycle rule can match it)
+PART_SUFFIX = ".apins-part"
 
 
 def endpoint_from_env(endpoint_url: str | None) -> tuple[str, bool]:
@@ -423,7 +425,11 @@ class GCSStore:
     # parallel composite upload: the MultipartStore protocol over temporary part objects
 
     def _part_name(self, key: str, upload_id: str, tag: str) -> str:
-        return f"{self._k(key)}{_PART_MARK}{upload_id}-{tag}"
+        """``<key>.<upload id>-<tag>.apins-part``, beside the target object."""
+        return f"{self._parts_prefix(key, upload_id)}{tag}{PART_SUFFIX}"
+
+    def _parts_prefix(self, key: str, upload_id: str) -> str:
+        return f"{self._k(key)}.{upload_id}-"
 
     async def create_multipart(self, key: str) -> str:
         """A fresh upload id (no request: parts are ordinary objects named after it)."""
@@ -489,7 +495,7 @@ class GCSStore:
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         """Delete every temporary object of this upload."""
-        mark = self._part_name(key, upload_id, "")
+        mark = self._parts_prefix(key, upload_id)
         leftovers = [o.key for o in await self.list(mark[len(self.prefix) :])]
         await self.delete_many(leftovers)
 
