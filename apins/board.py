@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
+from ._deadline import bounded
 from ._write_options import ACCESS_TYPES, write_access_type
 from .backends.base import Backend
 from .errors import (
@@ -88,6 +89,12 @@ class Board:
     def backend(self) -> Backend:
         return self._backend
 
+    @property
+    def deadline(self) -> float | None:
+        """Seconds each verb may take (``TransferSettings.deadline``), None for no limit."""
+        settings = getattr(self._backend, "settings", None)
+        return getattr(settings, "deadline", None)
+
     def board_deparse(self) -> str:
         """A constructor call that recreates this board (no secrets)."""
         return self._backend.describe()
@@ -111,14 +118,17 @@ class Board:
 
     # -- listing ---------------------------------------------------------------------------
 
+    @bounded
     async def pin_exists(self, name: str) -> bool:
         """True if the board has a pin called ``name`` with at least one complete version."""
         return await self._backend.pin_exists(name)
 
+    @bounded
     async def pin_list(self) -> list[str]:
         """Names of every pin on the board, sorted."""
         return await self._backend.list_pins()
 
+    @bounded
     async def pin_versions(self, name: str, as_df: bool = False) -> Any:
         """The complete versions of a pin, oldest first (a pandas DataFrame with ``as_df``)."""
         versions = await self._backend.list_versions(name)
@@ -130,12 +140,14 @@ class Board:
             [{"created": v.created, "hash": v.hash, "version": v.version} for v in versions]
         )
 
+    @bounded
     async def pin_meta(self, name: str, version: str | None = None) -> AnyMeta:
         """The metadata (data.txt) of the latest version, or of ``version``."""
         if version is None:
             version = (await self._backend.latest_version(name)).version
         return await self._backend.read_meta(name, version)
 
+    @bounded
     async def pin_search(self, search: str | None = None, as_df: bool = False) -> Any:
         """Metadata of the pins whose name or title matches the regex ``search`` (all if None).
 
@@ -216,6 +228,7 @@ class Board:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @bounded
     async def pin_read(
         self,
         name: str,
@@ -275,6 +288,7 @@ class Board:
                 "allow_pickle_read=True or set PINS_ALLOW_PICKLE_READ=1."
             )
 
+    @bounded
     async def pin_download(
         self,
         name: str,
@@ -327,6 +341,7 @@ class Board:
                 return Path(path)
         return Path(tempfile.mkdtemp(prefix="apins-write-"))
 
+    @bounded
     async def pin_write(
         self,
         x: Any,
@@ -442,6 +457,7 @@ class Board:
         finally:
             await anyio.to_thread.run_sync(shutil.rmtree, staging, True)
 
+    @bounded
     async def pin_upload(
         self,
         paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -632,11 +648,13 @@ class Board:
 
     # -- deleting --------------------------------------------------------------------------
 
+    @bounded
     async def pin_version_delete(self, name: str, version: str) -> None:
         """Delete one version of a pin."""
         self._check_writable("pin_version_delete")
         await self._backend.delete_version(name, version)
 
+    @bounded
     async def pin_versions_prune(
         self, name: str, n: int | None = None, days: float | None = None
     ) -> list[VersionInfo]:
@@ -653,6 +671,7 @@ class Board:
             log.info("Deleted versions of %r: %s", name, ", ".join(v.version for v in doomed))
         return doomed
 
+    @bounded
     async def pin_delete(self, names: str | Sequence[str]) -> None:
         """Delete whole pins (every version). Raises PinNotFound for a missing pin first."""
         self._check_writable("pin_delete")
@@ -665,6 +684,7 @@ class Board:
 
     # -- board level -----------------------------------------------------------------------
 
+    @bounded
     async def write_board_manifest(self) -> dict[str, list[str]]:
         """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
         self._check_writable("write_board_manifest")

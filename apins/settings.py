@@ -27,7 +27,15 @@ class TransferSettings:
     retries: int = 5
     backoff_base: float = 0.25
     backoff_max: float = 10.0
+    #: the longest ``Retry-After`` wait honoured (a server asking for more waits this long)
+    retry_after_max: float = 30.0
+    #: seconds to open a connection; also how long an offline-capable read waits for a
+    #: first answer before it serves the cache (offline mode)
     connect_timeout: float = 10.0
+    #: idle-read timeout: the longest silence while waiting for an answer or mid-body
     read_timeout: float = 60.0
+    #: total seconds one board verb (pin_read, pin_write...) may take, retries included;
+    #: None (the default) bounds only each request, as a large transfer may take hours
+    deadline: float | None = None
     #: concurrent metadata requests (pin_search, listing versions of many pins)
     meta_concurrency: int = 16

@@ -1,17 +1,43 @@
-"""A small fault-injecting HTTP/1.1 TCP proxy for tests (runs in the test's event loop).
+"""A fault-injecting HTTP/1.1 proxy for tests (asyncio, loopback, its own free port).
 
-It forwards bytes verbatim (so S3 signatures stay valid: the Host header is the proxy's,
-which is what the client signed), records every request head it sees, and can cut one
-response after a given number of body bytes, to simulate a connection dropped mid-body.
+It sits in front of a real server (SeaweedFS, moto, nginx, the Connect emulator) and forwards
+requests verbatim (S3 signatures stay valid: the Host header is the proxy's, which is what
+the client signed). Every request is recorded. Faults are injected per request pattern
+(method + path regex, or a predicate) on the ``nth`` matching request, for ``count`` matches
+(None: every one from then on):
+
+========== =================================================================================
+kind       what the client sees
+========== =================================================================================
+reset      the response head and ``after`` body bytes, then a TCP reset (RST)
+close      the response head and ``after`` body bytes, then a clean close (FIN)
+short      a body one byte (``after=-n``: n bytes) shorter than its Content-Length, then FIN
+status     an answer made by the proxy (``status``, ``headers``, ``body``): 5xx bursts,
+           S3 SlowDown, 429/503 with Retry-After; the upstream never sees the request
+stall_head no answer for ``seconds`` (None: until the client gives up), then a close
+stall_body the head and ``after`` body bytes, then silence for ``seconds``, then the rest
+lost       the request reaches the server, which applies it; its answer is read and dropped,
+           and the client's connection is reset: a write whose answer was lost
+hook       ``hook(record)`` is awaited before the request is forwarded (e.g. to replace the
+           object on the upstream between two ranged GETs); the request then goes through
+========== =================================================================================
+
+Each upstream request carries ``Connection: close`` (and so does each answer), so a
+connection carries one exchange and the proxy needs no body framing on the way back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import re
+import socket
+import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+KINDS = frozenset({"reset", "close", "short", "status", "stall_head", "stall_body", "lost", "hook"})
 
 
 @dataclass
@@ -23,7 +49,10 @@ class RequestRecord:
     headers: dict[str, str]
     #: response body bytes forwarded to the client
     body_sent: int = 0
+    #: the answer was cut short (reset, close, short, lost)
     cut: bool = False
+    #: the kind of fault injected into this request, if any
+    fault: str | None = None
 
     @property
     def range(self) -> str | None:
@@ -31,23 +60,75 @@ class RequestRecord:
 
 
 @dataclass
-class _Rule:
-    match: Callable[[RequestRecord], bool]
-    after_body_bytes: int
+class Fault:
+    """One fault rule; ``seen`` counts the requests it matched (attempts)."""
+
+    kind: str
+    method: str | None = None
+    path: str = ""
+    nth: int = 1
+    count: int | None = 1
+    match: Callable[[RequestRecord], bool] | None = None
+    after: int = 0
+    status: int = 503
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    seconds: float | None = None
+    hook: Callable[[RequestRecord], Awaitable[None]] | None = None
     when: asyncio.Event | None = None
-    armed: bool = True
+    #: fire on every match for this many seconds from the first one (overrides ``count``)
+    for_seconds: float | None = None
+    seen: int = 0
+    fired: int = 0
+    _since: float | None = None
+
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS, self.kind
+
+    def matches(self, r: RequestRecord) -> bool:
+        if self.match is not None:
+            return self.match(r)
+        if self.method is not None and r.method != self.method:
+            return False
+        return re.search(self.path, r.path) is not None
+
+    def take(self) -> bool:
+        """Count one matching request; True when this one gets the fault."""
+        self.seen += 1
+        if self.seen < self.nth:
+            return False
+        if self.for_seconds is not None:
+            now = asyncio.get_running_loop().time()
+            if self._since is None:
+                self._since = now
+            if now - self._since >= self.for_seconds:
+                return False
+        elif self.count is not None and self.fired >= self.count:
+            return False
+        self.fired += 1
+        return True
 
 
-@dataclass
-class _Conn:
-    current: RequestRecord | None = None
-    head_buf: bytearray = field(default_factory=bytearray)
-    in_head: bool = True
-    body_left: int = 0
-    # response side, for the current request
-    resp_for: RequestRecord | None = None
-    resp_head: bytearray = field(default_factory=bytearray)
-    resp_in_head: bool = True
+def s3_error(code: str, status: int = 503, retry_after: float | None = None) -> Fault:
+    """A ``status`` fault answering an S3 XML error (e.g. ``SlowDown``); match set by caller."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>injected</Message></Error>"
+    ).encode()
+    headers = {"Content-Type": "application/xml"}
+    if retry_after is not None:
+        headers["Retry-After"] = f"{retry_after:g}"
+    return Fault("status", status=status, headers=headers, body=body)
+
+
+_REASONS = {
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class FaultProxy:
@@ -59,7 +140,7 @@ class FaultProxy:
         self._upstream = (parts.hostname, parts.port)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._rules: list[_Rule] = []
+        self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
         self.url = ""
 
@@ -79,6 +160,16 @@ class FaultProxy:
                 await task
         await self._server.wait_closed()
 
+    # -- configuring faults -----------------------------------------------------------------------
+
+    def add(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def inject(self, kind: str, method: str | None = None, path: str = "", **opts: object) -> Fault:
+        """Add a fault: ``proxy.inject("reset", "GET", r"/data\\.csv$", after=100)``."""
+        return self.add(Fault(kind, method, path, **opts))  # type: ignore[arg-type]
+
     def cut_once(
         self,
         match: Callable[[RequestRecord], bool],
@@ -86,117 +177,223 @@ class FaultProxy:
         *,
         when: asyncio.Event | None = None,
     ) -> None:
-        """Drop the connection of the next matching request after that many body bytes.
+        """Close the connection of the next matching request (not a HEAD) after that many
+        body bytes.
 
         With ``when``, the proxy sends those bytes, then waits for the event before closing
         (e.g. until the client has consumed them), so the cut point is exact.
         """
-        self._rules.append(_Rule(match, after_body_bytes, when))
+
+        def has_body(r: RequestRecord) -> bool:
+            return r.method != "HEAD" and match(r)
+
+        self.add(Fault("close", match=has_body, after=after_body_bytes, when=when))
+
+    def clear(self) -> None:
+        self.faults.clear()
 
     @property
     def cuts(self) -> list[RequestRecord]:
         return [r for r in self.requests if r.cut]
 
-    # -- plumbing -------------------------------------------------------------------------------
+    def count(self, method: str | None = None, path: str = "") -> int:
+        """Requests seen so far matching ``method`` and the ``path`` regex (attempts)."""
+        return sum(
+            1
+            for r in self.requests
+            if (method is None or r.method == method) and re.search(path, r.path)
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        up_writer: asyncio.StreamWriter | None = None
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        except OSError:
-            writer.close()
-            self._tasks.discard(task)
-            return
-        conn = _Conn()
-        to_up = asyncio.ensure_future(self._requests(conn, reader, up_writer))
-        to_client = asyncio.ensure_future(self._responses(conn, up_reader, writer))
-        try:
-            await asyncio.wait({to_up, to_client}, return_when=asyncio.FIRST_COMPLETED)
+            up_writer = await self._exchange(reader, writer)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            pass
         except asyncio.CancelledError:
             pass  # the proxy is shutting down; end this connection quietly
         finally:
-            for t in (to_up, to_client):
-                t.cancel()
             for w in (writer, up_writer):
-                w.close()
+                if w is not None:
+                    w.close()
             self._tasks.discard(task)
 
-    async def _requests(
-        self, conn: _Conn, reader: asyncio.StreamReader, up: asyncio.StreamWriter
-    ) -> None:
-        while data := await reader.read(65536):
-            self._observe_request(conn, data)
-            up.write(data)
-            await up.drain()
+    def _pick(self, record: RequestRecord) -> Fault | None:
+        chosen = None
+        for fault in self.faults:
+            if fault.matches(record) and fault.take() and chosen is None:
+                chosen = fault
+        return chosen
 
-    def _observe_request(self, conn: _Conn, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            if not conn.in_head:
-                used = min(conn.body_left, len(view))
-                conn.body_left -= used
-                view = view[used:]
-                if conn.body_left == 0:
-                    conn.in_head = True
-                continue
-            conn.head_buf += view
-            view = memoryview(b"")
-            end = conn.head_buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(conn.head_buf[:end]).decode("latin-1")
-            rest = bytes(conn.head_buf[end + 4 :])
-            conn.head_buf.clear()
-            lines = head.split("\r\n")
-            method, path = lines[0].split(" ")[:2]
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            record = RequestRecord(method, path, headers)
-            self.requests.append(record)
-            conn.current = record
-            conn.body_left = int(headers.get("content-length", "0") or 0)
-            conn.in_head = conn.body_left == 0
-            view = memoryview(rest)
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> asyncio.StreamWriter | None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return None
+        request_line, headers, raw_lines = _parse_head(head)
+        method, path = request_line.split(" ")[:2]
+        record = RequestRecord(method, path, headers)
+        self.requests.append(record)
+        fault = self._pick(record)
+        if fault is not None and fault.kind == "hook":
+            assert fault.hook is not None
+            await fault.hook(record)
+            fault = None
+        if fault is not None:
+            record.fault = fault.kind
+        expects = headers.get("expect", "").lower() == "100-continue"
 
-    async def _responses(
-        self, conn: _Conn, up: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        while data := await up.read(65536):
-            record = conn.current
-            if record is not None and conn.resp_for is not record:
-                conn.resp_for, conn.resp_in_head = record, True
-                conn.resp_head.clear()
-            if record is None:
-                writer.write(data)
-                await writer.drain()
-                continue
-            body = data
-            if conn.resp_in_head:
-                conn.resp_head += data
-                end = conn.resp_head.find(b"\r\n\r\n")
-                if end < 0:
-                    writer.write(data)
-                    await writer.drain()
-                    continue
-                conn.resp_in_head = False
-                head_part = len(data) - (len(conn.resp_head) - (end + 4))
-                writer.write(data[:head_part])
-                body = data[head_part:]
-            rule = next((r for r in self._rules if r.armed and r.match(record)), None)
-            if rule is not None and record.body_sent + len(body) >= rule.after_body_bytes:
-                keep = rule.after_body_bytes - record.body_sent
-                writer.write(body[:keep])
-                record.body_sent += keep
-                record.cut = True
-                rule.armed = False
-                writer.close()  # flushes what was written, then FIN: the body is short
-                with contextlib.suppress(OSError):
-                    await writer.wait_closed()
-                return
-            writer.write(body)
-            record.body_sent += len(body)
+        if fault is not None and fault.kind in ("status", "stall_head"):
+            if not expects:
+                await _copy_body(reader, headers, None)
+            if fault.kind == "stall_head":
+                await _wait_for_eof(reader, fault.seconds)
+                return None
+            writer.write(_answer(fault))
             await writer.drain()
+            return None
+
+        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        up_writer.write(_with_close(request_line, raw_lines, drop=("expect",)))
+        if expects:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+        await _copy_body(reader, headers, up_writer)
+        await up_writer.drain()
+        resp_head = await _read_response_head(up_reader)
+        if fault is not None and fault.kind == "lost":
+            await up_reader.read()  # the server has answered: the write took effect
+            record.cut = True
+            _reset(writer)
+            return up_writer
+        status_line, resp_headers, resp_lines = _parse_head(resp_head)
+        writer.write(_with_close(status_line, resp_lines))
+        cut_at = None
+        if fault is not None and fault.kind in ("reset", "close", "short", "stall_body"):
+            cut_at = fault.after
+            if fault.kind == "short" and cut_at <= 0:
+                length = int(resp_headers.get("content-length", "0") or 0)
+                cut_at = max(0, length - max(1, -cut_at))
+        while True:
+            data = await up_reader.read(65536)
+            if not data:
+                break
+            if cut_at is not None and fault is not None and record.body_sent + len(data) >= cut_at:
+                keep = cut_at - record.body_sent
+                writer.write(data[:keep])
+                record.body_sent += keep
+                await writer.drain()
+                if fault.when is not None:
+                    await fault.when.wait()
+                if fault.kind == "stall_body":
+                    await _wait_for_eof(reader, fault.seconds)
+                    if fault.seconds is None:
+                        return up_writer
+                    data, cut_at = data[keep:], None
+                else:
+                    record.cut = True
+                    if fault.kind == "reset":
+                        _reset(writer)
+                    else:
+                        writer.close()  # flushes what was written, then FIN: the body is short
+                        with contextlib.suppress(OSError):
+                            await writer.wait_closed()
+                    return up_writer
+            writer.write(data)
+            record.body_sent += len(data)
+            await writer.drain()
+        return up_writer
+
+
+def _parse_head(head: bytes) -> tuple[str, dict[str, str], list[str]]:
+    lines = head.decode("latin-1").split("\r\n")
+    first, rest = lines[0], [line for line in lines[1:] if line]
+    headers: dict[str, str] = {}
+    for line in rest:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return first, headers, rest
+
+
+def _with_close(first: str, lines: list[str], drop: tuple[str, ...] = ()) -> bytes:
+    """The head again, with ``Connection: close`` (and without the ``drop`` headers)."""
+    skip = {"connection", "keep-alive", *drop}
+    kept = [ln for ln in lines if ln.partition(":")[0].strip().lower() not in skip]
+    return ("\r\n".join([first, *kept, "Connection: close"]) + "\r\n\r\n").encode("latin-1")
+
+
+async def _read_response_head(up: asyncio.StreamReader) -> bytes:
+    """The final response head (interim 1xx answers skipped)."""
+    while True:
+        head = await up.readuntil(b"\r\n\r\n")
+        if not re.match(rb"HTTP/1\.[01] 1\d\d", head):
+            return head
+
+
+async def _copy_body(
+    reader: asyncio.StreamReader, headers: dict[str, str], to: asyncio.StreamWriter | None
+) -> None:
+    """Read the request body (Content-Length or chunked), forwarding it to ``to``."""
+
+    def send(data: bytes) -> None:
+        if to is not None:
+            to.write(data)
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            send(size_line)
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, then the empty line
+                    line = await reader.readuntil(b"\r\n")
+                    send(line)
+                    if line == b"\r\n":
+                        return
+            send(await reader.readexactly(size + 2))
+            if to is not None:
+                await to.drain()
+    left = int(headers.get("content-length", "0") or 0)
+    while left > 0:
+        data = await reader.read(min(left, 65536))
+        if not data:
+            raise asyncio.IncompleteReadError(b"", left)
+        left -= len(data)
+        send(data)
+        if to is not None:
+            await to.drain()
+
+
+def _answer(fault: Fault) -> bytes:
+    reason = _REASONS.get(fault.status, "Injected")
+    lines = [f"HTTP/1.1 {fault.status} {reason}"]
+    lines += [f"{k}: {v}" for k, v in fault.headers.items()]
+    lines += [f"Content-Length: {len(fault.body)}", "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + fault.body
+
+
+async def _wait_for_eof(reader: asyncio.StreamReader, seconds: float | None) -> None:
+    """Stay silent for ``seconds`` (None: forever) or until the client hangs up."""
+
+    async def drain() -> None:
+        while await reader.read(65536):
+            pass
+
+    with contextlib.suppress(TimeoutError, OSError):
+        await asyncio.wait_for(drain(), seconds)
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP RST (SO_LINGER 0) instead of a FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -43,7 +44,12 @@ from ..stores.base import (
     Store,
     join_key,
 )
+from ..transfer._util import first_error
+from ..transfer.retry import offline_probe
 from ..versions import VersionInfo, is_newer, sort_versions
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
 
 log = logging.getLogger("apins")
 
@@ -92,10 +98,17 @@ class PathBackend:
 
     # -- listing ---------------------------------------------------------------------------
 
-    async def _complete_versions(self, prefix: str) -> dict[str, set[str]]:
-        """pin → versions with data.txt, from one (paginated) listing under ``prefix``."""
+    async def _complete_versions(
+        self, prefix: str, *, fallback: bool = False
+    ) -> dict[str, set[str]]:
+        """pin → versions with data.txt, from one (paginated) listing under ``prefix``.
+
+        With ``fallback`` (the cache can serve this offline), an unreachable store fails at
+        once instead of after every retry (see :func:`apins.transfer.retry.offline_probe`).
+        """
         found: dict[str, set[str]] = {}
-        objects = await self.store.list(prefix)
+        with offline_probe(fallback):
+            objects = await self.store.list(prefix)
         if len(self._known) + len(objects) > _KNOWN_LIMIT:
             self._known.clear()
         for obj in objects:
@@ -112,9 +125,16 @@ class PathBackend:
             self._known[obj.key] = obj
         return found
 
+    def _has_cached(self, name: str | None = None) -> bool:
+        if self.cache is None:
+            return False
+        if name is None:
+            return bool(self.cache.cached_pins(self.identity))
+        return bool(self.cache.cached_versions(self.identity, name))
+
     async def list_pins(self) -> list[str]:
         try:
-            found = await self._complete_versions("")
+            found = await self._complete_versions("", fallback=self._has_cached())
         except TransferError as e:
             pins = self.cache.cached_pins(self.identity) if self.cache else []
             if not pins:
@@ -126,7 +146,7 @@ class PathBackend:
     async def latest_versions(self) -> dict[str, VersionInfo]:
         """The latest complete version of every pin, from one listing of the board."""
         try:
-            found = await self._complete_versions("")
+            found = await self._complete_versions("", fallback=self._has_cached())
         except TransferError as e:
             if self.cache is None or not self.cache.cached_pins(self.identity):
                 raise OfflineError(f"Cannot reach the board ({e}) and nothing is cached.") from e
@@ -144,7 +164,7 @@ class PathBackend:
     async def list_versions(self, name: str) -> list[VersionInfo]:
         validate_pin_name(name)
         try:
-            found = await self._complete_versions(name + "/")
+            found = await self._complete_versions(name + "/", fallback=self._has_cached(name))
         except TransferError as e:
             cached = self.cache.cached_versions(self.identity, name) if self.cache else []
             if not cached:
@@ -300,9 +320,12 @@ class PathBackend:
             hashes[i] = result.xxh64
 
         try:
-            async with anyio.create_task_group() as tg:
-                for i in range(len(files)):
-                    tg.start_soon(get, i)
+            try:
+                async with anyio.create_task_group() as tg:
+                    for i in range(len(files)):
+                        tg.start_soon(get, i)
+            except BaseExceptionGroup as group:
+                raise first_error(group) from None
             verify_pin_hash(name, meta.pin_hash, hashes)
         except BaseException:
             for i, t in enumerate(temps):

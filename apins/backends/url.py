@@ -47,7 +47,7 @@ from ..settings import TransferSettings
 from ..stores._urls import basename, folder_of, public_url, resolve_inside
 from ..stores.base import NotModified, ObjectInfo, ProgressCallback
 from ..stores.http import HTTPStore, http_date
-from ..transfer.retry import with_retries
+from ..transfer.retry import offline_probe, with_retries
 from ..versions import VersionInfo, version_name
 from .path import DATA_TXT, MANIFEST, PathBackend, _warn_offline
 
@@ -153,7 +153,10 @@ class UrlBackend(PathBackend):
             return stream.info, data
 
         try:
-            info, data = await with_retries(once, settings=self.settings, what=f"reading {what}")
+            with offline_probe(v is not None):
+                info, data = await with_retries(
+                    once, settings=self.settings, what=f"reading {what}"
+                )
         except NotModified:
             assert cache is not None and v is not None
             await anyio.to_thread.run_sync(cache.refresh_validated, self.identity, url)
@@ -384,11 +387,12 @@ class UrlBackend(PathBackend):
         if hit is not None and self._fresh(v):
             return hit
         try:
-            info = await self.store.head(
-                key,
-                if_none_match=v.etag if hit is not None and v else None,
-                if_modified_since=v.last_modified if hit is not None and v else None,
-            )
+            with offline_probe(hit is not None):
+                info = await self.store.head(
+                    key,
+                    if_none_match=v.etag if hit is not None and v else None,
+                    if_modified_since=v.last_modified if hit is not None and v else None,
+                )
         except NotModified:
             assert hit is not None
             await anyio.to_thread.run_sync(cache.refresh_validated, self.identity, url)

@@ -24,7 +24,7 @@ from .._redact import shield
 from ..errors import ConnectError, PinsError
 from ..settings import TransferSettings
 from ..transfer.reqlog import trace_config
-from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.retry import TransientError, transient_for_status, with_retries
 from .errors import ConnectTaskFailed, error_from_response, parse_error_body
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ class ConnectClient:
         import aiohttp
         from yarl import URL
 
+        from ..stores.http import transport_error
+
         session = self._get_session()
         current = url
         query: Mapping[str, str | int] | None = params
@@ -162,7 +164,7 @@ class ConnectClient:
             except aiohttp.ClientResponseError as e:
                 raise ConnectError(f"{what}: {e.message}", status=e.status) from None
             except (aiohttp.ClientError, TimeoutError) as e:
-                raise TransientError(f"{what}: {type(e).__name__}: {e}") from None
+                raise transport_error(e, f"{what}: {type(e).__name__}: {e}") from None
             if resp.status in REDIRECT_STATUSES and "Location" in resp.headers:
                 target = resp.url.join(URL(resp.headers["Location"]))
                 resp.release()
@@ -181,11 +183,14 @@ class ConnectClient:
             try:
                 if resp.status >= 400 and resp.status not in ok_statuses:
                     text = await _read_text(resp)
-                    if resp.status in TRANSIENT_STATUSES:
-                        raise TransientError(
-                            f"{what}: Posit Connect answered HTTP {resp.status}: "
-                            f"{_scrub(text[:300], self.__key)}"
-                        )
+                    transient = transient_for_status(
+                        resp.status,
+                        f"{what}: Posit Connect answered HTTP {resp.status}: "
+                        f"{_scrub(text[:300], self.__key)}",
+                        resp.headers,
+                    )
+                    if transient is not None:
+                        raise transient
                     raise error_from_response(resp.status, text, what=what, secret=self.__key)
                 yield resp
             finally:

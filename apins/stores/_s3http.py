@@ -9,6 +9,7 @@ hundreds of pins. Range, If-Match and If-None-Match travel as ordinary headers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from xml.etree import ElementTree
 
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError
+from ..transfer.retry import TransientError, transient_for_status
 from .base import (
     NotModified,
     ObjectInfo,
@@ -25,7 +26,7 @@ from .base import (
     PreconditionFailed,
     RangeNotSatisfiable,
 )
-from .http import BodyStream, body_span, new_session
+from .http import BodyStream, body_span, new_session, request_timeout, transport_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -65,9 +66,17 @@ class PresignedReader:
         if if_none_match:
             headers["If-None-Match"] = if_none_match
         try:
-            resp = await self._client().get(_exact(url), headers=headers, allow_redirects=False)
+            session = self._client()
+            resp = await session.get(
+                _exact(url),
+                headers=headers,
+                allow_redirects=False,
+                timeout=request_timeout(session, self._settings),
+            )
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise TransientError(f"S3 GetObject on {where} failed: {type(exc).__name__}") from exc
+            raise transport_error(
+                exc, f"S3 GetObject on {where} failed: {type(exc).__name__}"
+            ) from exc
         if resp.status not in (200, 206):
             try:
                 body = await resp.read()
@@ -75,7 +84,7 @@ class PresignedReader:
                 body = b""
             finally:
                 resp.release()
-            raise _error(resp.status, body, key, where, if_none_match)
+            raise _error(resp.status, body, key, where, if_none_match, headers=resp.headers)
         return _stream(resp, key)
 
     async def get_list_page(self, url: str, where: str) -> dict[str, Any]:
@@ -83,15 +92,19 @@ class PresignedReader:
         import aiohttp
 
         try:
-            async with self._client().get(_exact(url), allow_redirects=False) as resp:
+            session = self._client()
+            async with session.get(
+                _exact(url), allow_redirects=False, timeout=request_timeout(session, self._settings)
+            ) as resp:
                 body = await resp.read()
                 status = resp.status
+                resp_headers = resp.headers
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise TransientError(
-                f"S3 ListObjectsV2 on {where} failed: {type(exc).__name__}"
+            raise transport_error(
+                exc, f"S3 ListObjectsV2 on {where} failed: {type(exc).__name__}"
             ) from exc
         if status != 200:
-            raise _error(status, body, "", where, None, op="ListObjectsV2")
+            raise _error(status, body, "", where, None, op="ListObjectsV2", headers=resp_headers)
         return parse_list_page(body)
 
     async def aclose(self) -> None:
@@ -127,6 +140,7 @@ def _error(
     where: str,
     if_none_match: str | None,
     op: str = "GetObject",
+    headers: Mapping[str, str] | None = None,
 ) -> Exception:
     code = ""
     try:
@@ -149,8 +163,11 @@ def _error(
             f"S3 refused {op} on {where} ({code or status}): check the access key, "
             "secret, session token and the bucket's permissions"
         )
-    if status in TRANSIENT_STATUSES or code in TRANSIENT_CODES:
-        return TransientError(f"S3 {op} on {where} failed: {code or status}")
+    transient = transient_for_status(
+        status, f"S3 {op} on {where} failed: {code or status}", headers, code=code
+    )
+    if transient is not None:
+        return transient
     return TransferError(f"S3 {op} on {where} failed: {code or status}")
 
 

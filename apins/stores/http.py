@@ -29,7 +29,13 @@ from .._safe_path import safe_relative
 from ..errors import InvalidMetadata, PinsError, ReadOnlyBoard, StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer.reqlog import trace_config
-from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.retry import (
+    StoreUnreachable,
+    TransientError,
+    probing,
+    transient_for_status,
+    with_retries,
+)
 from ._urls import HTTP_SCHEMES, Origin, origin, public_url, quote_path
 from .base import (
     NotModified,
@@ -88,8 +94,8 @@ class BodyStream:
             try:
                 chunk = await content.read(chunk_size)
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                raise TransientError(
-                    f"reading {public_url(str(self._resp.url))} failed: {type(exc).__name__}"
+                raise transport_error(
+                    exc, f"reading {public_url(str(self._resp.url))} failed: {type(exc).__name__}"
                 ) from exc
             if not chunk:
                 return
@@ -111,6 +117,25 @@ def body_span(resp: aiohttp.ClientResponse) -> tuple[int, int, int, bool]:
         total = int(match.group(3)) if match.group(3) != "*" else first + length
         return first, length, total, True
     return 0, length, length, False
+
+
+def transport_error(exc: BaseException, message: str) -> TransientError:
+    """A failed or dropped connection as a TransientError: StoreUnreachable when no
+    connection could be made (or, during an offline probe, no answer came in time)."""
+    no_connection = isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    silent = isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError)
+    if no_connection or (silent and probing()):
+        return StoreUnreachable(message)
+    return TransientError(message)
+
+
+def request_timeout(session: aiohttp.ClientSession, s: TransferSettings) -> aiohttp.ClientTimeout:
+    """The session's timeouts; during an offline probe, wait for a first answer no longer
+    than the connect timeout (a server that accepts and never answers is offline)."""
+    if not probing():
+        return session.timeout
+    t = s.connect_timeout
+    return aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t)
 
 
 def new_session(s: TransferSettings) -> aiohttp.ClientSession:
@@ -211,10 +236,16 @@ class HTTPStore:
             if origin(url) in self._trusted:
                 send.update(self._headers)
             try:
-                resp = await session.request(method, url, headers=send, allow_redirects=False)
+                resp = await session.request(
+                    method,
+                    url,
+                    headers=send,
+                    allow_redirects=False,
+                    timeout=request_timeout(session, self.settings),
+                )
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                raise TransientError(
-                    f"{method} {public_url(url)} failed: {type(exc).__name__}: {_safe(exc)}"
+                raise transport_error(
+                    exc, f"{method} {public_url(url)} failed: {type(exc).__name__}: {_safe(exc)}"
                 ) from exc
             location = resp.headers.get("Location")
             if resp.status not in _REDIRECTS or not location:
@@ -246,8 +277,9 @@ class HTTPStore:
                 f"{shown} refused access (HTTP {status}); check the headers= given to "
                 "board_url() (e.g. an authorization token)."
             )
-        if status in TRANSIENT_STATUSES or status >= 500:
-            raise TransientError(f"{shown} answered HTTP {status}.")
+        transient = transient_for_status(status, f"{shown} answered HTTP {status}.", resp.headers)
+        if transient is not None:
+            raise transient
         raise TransferError(f"{shown} answered HTTP {status}.")
 
     @staticmethod

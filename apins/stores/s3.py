@@ -28,7 +28,13 @@ from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error
 from ..transfer.commit import commit_files
-from ..transfer.retry import TRANSIENT_CODES, TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.retry import (
+    StoreUnreachable,
+    TransientError,
+    probing,
+    transient_for_status,
+    with_retries,
+)
 from ..transfer.upload import upload_file
 from ._s3http import PresignedReader
 from .base import (
@@ -304,8 +310,12 @@ class S3Store:
                     f"S3 refused {op} on {where} ({code or status}): check the access key, "
                     "secret, session token and the bucket's permissions"
                 )
-            if code in TRANSIENT_CODES or status in TRANSIENT_STATUSES:
-                return TransientError(f"S3 {op} on {where} failed: {code or status}")
+            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders")
+            transient = transient_for_status(
+                status or 0, f"S3 {op} on {where} failed: {code or status}", headers, code=code
+            )
+            if transient is not None:
+                return transient
             message = str(error.get("Message", ""))
             return TransferError(f"S3 {op} on {where} failed: {code or status} {message}".strip())
         if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
@@ -314,7 +324,11 @@ class S3Store:
                 "profile, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use anonymous=True"
             )
         if _is_transport_error(exc):
-            return TransientError(f"S3 {op} on {where} failed: {type(exc).__name__}")
+            text = f"S3 {op} on {where} failed: {type(exc).__name__}"
+            no_connection = isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError)
+            if no_connection or (probing() and isinstance(exc, bex.ReadTimeoutError)):
+                return StoreUnreachable(text)
+            return TransientError(text)
         return exc
 
     async def _call(self, op: str, key: str | None, **params: Any) -> Any:

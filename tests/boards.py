@@ -1,0 +1,153 @@
+"""Board kinds for the fault suite: one small function per kind.
+
+A kind is an async context manager ``kind(request, tmp) -> Rig``. The Rig says which real
+server the fault proxy fronts (``upstream``), how to build a board that talks to it through
+the proxy (``board(proxy_url, settings, cache)``), and how to reach the server directly to
+seed pins (``direct``) and to replace a pin's file in place (``replace``). Register a new
+kind with ``@kind("name")``; the fault suite picks it up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import apins
+from apins import Board, TransferSettings
+
+#: a board built through the proxy: (proxy URL, settings, cache dir) -> Board
+BoardFactory = Callable[[str, TransferSettings, Path], Board]
+#: replace file ``filename`` of version ``version`` of pin ``pin`` with ``data`` upstream
+Replacer = Callable[[str, str, str, bytes], Awaitable[None]]
+
+
+@dataclass
+class Rig:
+    upstream: str
+    board: BoardFactory
+    #: a writable board straight to the server (seeding; also checking what was stored)
+    direct: Callable[[], Board]
+    #: whether ``board`` accepts writes
+    writable: bool
+    #: run after seeding through ``direct`` (e.g. write the manifest a URL board needs)
+    publish: Callable[[Board], Awaitable[None]] | None = None
+    replace: Replacer | None = None
+    #: S3 only: the bucket and key prefix of the board (to inspect uploads)
+    s3: Any = None
+    bucket: str = ""
+    #: Connect only: the emulator
+    connect: Any = None
+
+
+KindFactory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Rig]]
+KINDS: dict[str, KindFactory] = {}
+
+
+def kind(name: str) -> Callable[[Callable[..., AsyncIterator[Rig]]], KindFactory]:
+    """Register an async generator ``(request, tmp) -> Rig`` as board kind ``name``."""
+
+    def register(fn: Callable[..., AsyncIterator[Rig]]) -> KindFactory:
+        factory = contextlib.asynccontextmanager(fn)
+        KINDS[name] = factory
+        return factory
+
+    return register
+
+
+def _s3_rig(server: Any) -> Rig:
+    bucket = server.make_bucket("f")
+    creds = {
+        "region": server.region,
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+    }
+
+    def board(url: str, settings: TransferSettings, cache: Path) -> Board:
+        return apins.board_s3(
+            f"{bucket}/pins", endpoint_url=url, cache=cache, settings=settings, **creds
+        )
+
+    async def replace(pin: str, version: str, filename: str, data: bytes) -> None:
+        key = f"pins/{pin}/{version}/{filename}"
+        server.boto3_client().put_object(Bucket=bucket, Key=key, Body=data)
+
+    return Rig(
+        upstream=server.endpoint_url,
+        board=board,
+        direct=lambda: apins.board_s3(
+            f"{bucket}/pins", endpoint_url=server.endpoint_url, cache=False, **creds
+        ),
+        writable=True,
+        replace=replace,
+        s3=server,
+        bucket=bucket,
+    )
+
+
+@kind("s3-seaweed")
+async def s3_seaweed(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    yield _s3_rig(request.getfixturevalue("seaweed"))
+
+
+@kind("s3-moto")
+async def s3_moto(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    yield _s3_rig(request.getfixturevalue("moto"))
+
+
+@kind("url-nginx")
+async def url_nginx(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    nginx = request.getfixturevalue("nginx")
+    folder = Path(nginx.root) / tmp.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def publish(direct: Board) -> None:
+        await direct.write_board_manifest()
+
+    async def replace(pin: str, version: str, filename: str, data: bytes) -> None:
+        (folder / pin / version / filename).write_bytes(data)
+
+    yield Rig(
+        upstream=nginx.url,
+        board=lambda url, settings, cache: apins.board_url(
+            f"{url}/{tmp.name}/", cache=cache, settings=settings
+        ),
+        direct=lambda: apins.board_folder(folder),
+        writable=False,
+        publish=publish,
+        replace=replace,
+    )
+
+
+@kind("connect")
+async def connect(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    from apins.connect import board_connect
+    from apins.testing.connect import ConnectEmulator
+
+    async with ConnectEmulator(root=tmp / "connect", users={"alice": "key-a"}) as server:
+        yield Rig(
+            upstream=server.url,
+            board=lambda url, settings, cache: board_connect(
+                url, "key-a", cache=cache, settings=settings
+            ),
+            direct=lambda: board_connect(server.url, "key-a", cache=False),
+            writable=True,
+            connect=server,
+        )
+
+
+async def seed(rig: Rig, tmp: Path, data: bytes, name: str = "blob") -> tuple[str, str]:
+    """Upload ``data`` as file pin ``name`` straight to the server; (version, file name)."""
+    src = tmp / f"{name}.bin"
+    src.write_bytes(data)
+    async with rig.direct() as b:
+        await b.pin_upload(str(src), name)
+        meta = await b.pin_meta(name)
+        if rig.publish is not None:
+            await rig.publish(b)
+    assert meta.version is not None
+    return meta.version, meta.files[0]
