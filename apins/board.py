@@ -646,6 +646,32 @@ class Board:
             name, users=access.names_of(users, "users"), groups=access.names_of(groups, "groups")
         )
 
+    # -- addresses ------------------------------------------------------------------------
+
+    async def pin_url(self, name: str, version: str | None = None) -> str:
+        """Where pin ``name`` (version ``version``, default the latest) lives: a Connect content
+        URL (a ``_rev<bundle>`` URL for a version), a ``file://`` URL of the version folder,
+        ``s3://`` / ``gs://`` URIs, an Azure blob URL, or the http(s) URL of a URL board.
+        """
+        if version is not None:
+            version = str(version)
+        pin_url = getattr(self.backend, "pin_url", None)
+        if pin_url is None:
+            raise UnsupportedType(f"pin_url is not available on {self.board_deparse()}.")
+        return str(await pin_url(name, version))
+
+    async def pin_browse(self, name: str, version: str | None = None) -> str:
+        """Open pin_url(name, version) with the web browser (``webbrowser``, which honours the
+        BROWSER environment variable) and return the URL.
+        """
+        import webbrowser
+
+        url = await self.pin_url(name, version)
+        opened = await anyio.to_thread.run_sync(webbrowser.open, url)
+        if not opened:
+            log.warning("No web browser could open %s.", url)
+        return url
+
     # -- deleting --------------------------------------------------------------------------
 
     @bounded

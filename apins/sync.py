@@ -243,6 +243,14 @@ class SyncBoard:
         self._run("pin_unshare", name, users=users, groups=groups)
 
     @_doc
+    def pin_url(self, name: str, version: str | None = None) -> str:
+        return self._run("pin_url", name, version)  # type: ignore[no-any-return]
+
+    @_doc
+    def pin_browse(self, name: str, version: str | None = None) -> str:
+        return self._run("pin_browse", name, version)  # type: ignore[no-any-return]
+
+    @_doc
     def pin_version_delete(self, name: str, version: str) -> None:
         self._run("pin_version_delete", name, version)
 
