@@ -140,16 +140,42 @@ def render_index(
     if preview is not None:
         parts.append(_table_html(preview))
     parts.append("<h2>Read it</h2>")
-    py = (
-        "import apins.sync as pins\n"
-        f"board = pins.board_connect({server_url!r})\n"
-        f"x = board.pin_read({full_name!r})"
-    )
-    r = f'library(pins)\nboard <- board_connect()\nx <- pin_read(board, "{full_name}")'
-    parts.append(f"<p>Python (apins):</p><pre>{_e(py)}</pre>")
-    parts.append(f"<p>R (pins):</p><pre>{_e(r)}</pre>")
+    for label, code in read_snippets(full_name, server_url):
+        parts.append(f"<p>{_e(label)}:</p><pre>{_e(code)}</pre>")
     parts.append("</body></html>\n")
     return "\n".join(parts).encode("utf-8")
+
+
+def read_snippets(full_name: str, server_url: str) -> list[tuple[str, str]]:
+    """(label, code) pairs that read the pin: apins async and sync, pins-python, R.
+
+    Each reads the key from CONNECT_API_KEY (Connect sets it for deployed content).
+    """
+    return [
+        (
+            "Python, apins (async)",
+            "import asyncio\n\nimport apins\n\n\nasync def main():\n"
+            f"    async with apins.board_connect({server_url!r}) as board:\n"
+            f"        return await board.pin_read({full_name!r})\n\n\n"
+            "x = asyncio.run(main())",
+        ),
+        (
+            "Python, apins (sync)",
+            "from apins import sync\n\n"
+            f"board = sync.board_connect({server_url!r})\n"
+            f"x = board.pin_read({full_name!r})",
+        ),
+        (
+            "Python, pins-python",
+            "import pins\n\n"
+            f"board = pins.board_connect(server_url={server_url!r})\n"
+            f"x = board.pin_read({full_name!r})",
+        ),
+        (
+            "R, pins",
+            f'library(pins)\nboard <- board_connect()\nx <- pin_read(board, "{full_name}")',
+        ),
+    ]
 
 
 def _table_html(p: TablePreview) -> str:
