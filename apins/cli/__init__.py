@@ -7,7 +7,9 @@ apins mirror connect://connect.example.org ./backup --versions latest --json
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 import anyio
 
@@ -26,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ctx = Context.from_args(args)
     setup_logging(debug=ctx.debug, debug_all=ctx.debug_all)
+    warnings.showwarning = _show_warning
     try:
         code: int = anyio.run(args.func, args, ctx)
     except KeyboardInterrupt:
@@ -38,3 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(exc)
     sys.stdout.flush()
     return code
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings (e.g. "serving the cache: the store is unreachable") as one plain line."""
+    text = " ".join(str(message).split())
+    (file or sys.stderr).write(f"apins: warning: {text}\n")

@@ -20,6 +20,11 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=_default, ensure_ascii=False) + "\n")
 
 
+def notice(message: str) -> None:
+    """A note for people on stderr (``apins: ...``), leaving stdout to the results."""
+    sys.stderr.write(f"apins: {message}\n")
+
+
 def emit_lines(lines: Sequence[str]) -> None:
     for line in lines:
         sys.stdout.write(line + "\n")

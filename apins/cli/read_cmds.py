@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import anyio.to_thread
 
 from ..meta import Meta, meta_to_dict
 from .context import Context
-from .output import emit_json, emit_lines, emit_table, human_size
+from .errors import UsageError
+from .output import emit_json, emit_lines, emit_table, human_size, notice
 
 
 async def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -19,8 +21,10 @@ async def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         names = await board.pin_list()
     if ctx.json:
         emit_json(names)
-    else:
+    elif names:
         emit_lines(names)
+    else:
+        notice(f"no pins on {args.board}")
     return 0
 
 
@@ -59,10 +63,19 @@ async def cmd_meta(args: argparse.Namespace, ctx: Context) -> int:
 
 
 async def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    if args.pattern is not None:
+        try:
+            re.compile(args.pattern)
+        except re.error as e:
+            raise UsageError(f"{args.pattern!r} is not a valid regular expression: {e}") from None
     async with ctx.board(args.board) as board:
         metas = await board.pin_search(args.pattern)
     if ctx.json:
         emit_json([meta_dict(m) for m in metas])
+        return 0
+    if not metas:
+        what = "no pins" if args.pattern is None else f"no pin matches {args.pattern!r}"
+        notice(f"{what} on {args.board}")
         return 0
     emit_table(
         ["name", "type", "title", "created", "size"],

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import PinsError
 from .context import Context
 from .errors import UsageError
-from .output import emit_json, emit_lines
+from .output import emit_json, emit_lines, notice
 from .read_cmds import meta_dict
+
+if TYPE_CHECKING:
+    from ..board import Board
 
 
 def _metadata(text: str | None) -> dict[str, Any] | None:
@@ -30,10 +34,15 @@ async def cmd_upload(args: argparse.Namespace, ctx: Context) -> int:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise UsageError(f"not a file: {', '.join(missing)}")
+    if len(files) > 1 and not args.name:
+        raise UsageError(
+            f"{len(files)} files make one pin, which needs a name: add -n NAME (--name NAME)"
+        )
     metadata = _metadata(args.metadata)
     bar = ctx.bar(f"upload {args.name or files[0].name}")
     try:
         async with ctx.board(args.board) as board:
+            before = await _versions_or_none(board, args.name or files[0].name)
             meta = await board.pin_upload(
                 files,
                 args.name,
@@ -48,11 +57,26 @@ async def cmd_upload(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if bar is not None:
             bar.close()
+    unchanged = meta.version in before
     if ctx.json:
-        emit_json(meta_dict(meta))
+        emit_json({**meta_dict(meta), "unchanged": unchanged})
+    elif unchanged:
+        emit_lines([f"{meta.name} {meta.version}"])
+        notice(
+            f"unchanged: {meta.name} already holds this content as version {meta.version}; "
+            "nothing was written (--force writes a new version anyway)"
+        )
     else:
         emit_lines([f"{meta.name} {meta.version}"])
     return 0
+
+
+async def _versions_or_none(board: Board, name: str) -> set[str]:
+    """The pin's version names, or an empty set for a pin (or board) that does not exist."""
+    try:
+        return {v.version for v in await board.pin_versions(name)}
+    except PinsError:
+        return set()
 
 
 async def cmd_prune(args: argparse.Namespace, ctx: Context) -> int:

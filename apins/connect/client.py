@@ -163,6 +163,9 @@ class ConnectClient:
                 )
             except aiohttp.ClientResponseError as e:
                 raise ConnectError(f"{what}: {e.message}", status=e.status) from None
+            except aiohttp.ClientSSLError as e:
+                # not transient: trying again cannot change what the server speaks
+                raise ConnectError(f"{what}: {tls_hint(current, e)}") from None
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise transport_error(e, f"{what}: {type(e).__name__}: {e}") from None
             if resp.status in REDIRECT_STATUSES and "Location" in resp.headers:
@@ -191,7 +194,9 @@ class ConnectClient:
                     )
                     if transient is not None:
                         raise transient
-                    raise error_from_response(resp.status, text, what=what, secret=self.__key)
+                    raise error_from_response(
+                        resp.status, text, what=what, secret=self.__key, keyed=bool(self.__key)
+                    )
                 yield resp
             finally:
                 resp.release()
@@ -396,6 +401,17 @@ class ConnectClient:
 
 def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
+
+
+def tls_hint(url: URL, exc: Exception) -> str:
+    """Why a TLS connection failed, and what to do about it."""
+    where = f"{url.host}:{url.port}"
+    if "WRONG_VERSION_NUMBER" in str(exc):
+        return (
+            f"the server at {where} does not speak TLS (https). If it serves plain HTTP, use "
+            f"server_url='http://{where}' (CLI: connect+http://{where})."
+        )
+    return f"the TLS connection to {where} failed: {exc}"
 
 
 async def _read_text(resp: aiohttp.ClientResponse) -> str:

@@ -70,7 +70,7 @@ def parse_error_body(text: str) -> tuple[int | None, str | None]:
 
 
 def error_from_response(
-    status: int, text: str, *, what: str, secret: str | None = None
+    status: int, text: str, *, what: str, secret: str | None = None, keyed: bool = True
 ) -> ConnectError:
     """The apins error for a failed Connect answer; ``what`` names the request (no secrets).
 
@@ -91,8 +91,13 @@ def error_from_response(
     if code in (CODE_NO_ACCESS, CODE_NO_PERMISSION):
         return ConnectPermissionError(detail, status=status, code=code)
     if status == 401 or code == CODE_UNAUTHENTICATED:
+        hint = (
+            "Check the API key (argument api_key or CONNECT_API_KEY)."
+            if keyed
+            else "No API key is set: pass api_key= or set CONNECT_API_KEY."
+        )
         return ConnectAuthError(
-            detail + ". Check the API key (argument api_key or CONNECT_API_KEY).",
+            f"{detail.rstrip('.')}. {hint}",
             status=status,
             code=code,
         )
