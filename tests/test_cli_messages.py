@@ -69,7 +69,7 @@ async def test_connect_without_a_key_says_it_is_unset(tmp_path: Path) -> None:
         env = {k: v for k, v in cli_env().items() if k != "CONNECT_API_KEY"}
         done = await anyio.to_thread.run_sync(lambda: apins_cli("list", board, env=env))
     assert done.returncode == 1
-    assert "No API key is set: pass api_key= or set CONNECT_API_KEY." in done.stderr
+    assert "No API key is set: set CONNECT_API_KEY or pass the api_key argument." in done.stderr
     assert ".." not in done.stderr
 
 

@@ -94,7 +94,7 @@ def error_from_response(
         hint = (
             "Check the API key (argument api_key or CONNECT_API_KEY)."
             if keyed
-            else "No API key is set: pass api_key= or set CONNECT_API_KEY."
+            else "No API key is set: set CONNECT_API_KEY or pass the api_key argument."
         )
         return ConnectAuthError(
             f"{detail.rstrip('.')}. {hint}",
