@@ -37,7 +37,7 @@ PINS_ENV = {"PINS_ALLOW_RSC_SHORT_NAME": "1", "PINS_FEATURE_PREVIEW": "1"}
 # Passed in the first pass on this emulator (a floor: a drop means the emulator regressed).
 MIN_PASSED = 90
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _write_keys(sdist: Path) -> None:
