@@ -15,7 +15,6 @@ import base64
 import builtins
 import functools
 import os
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -30,7 +29,7 @@ import anyio
 
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer._util import first_error
+from ..transfer._util import for_each
 from ..transfer.commit import commit_files
 from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
 from ..transfer.upload import upload_file
@@ -48,9 +47,6 @@ from .base import (
 )
 from .http import BodyStream, new_session
 from .s3 import normalize_etag, normalize_prefix
-
-if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     import aiohttp
@@ -359,32 +355,12 @@ class AzureStore:
         )
         return self._info(key, len(data), resp.headers)
 
-    def _file_body(
-        self, span: FileSpan, on_bytes: Callable[[int], None] | None
-    ) -> AsyncIterator[bytes]:
-        """The bytes of ``span``, read from disk a chunk at a time (off the event loop)."""
-
-        async def chunks() -> AsyncIterator[bytes]:
-            reader = await anyio.to_thread.run_sync(span.open)
-            try:
-                while True:
-                    chunk = await anyio.to_thread.run_sync(reader.read, _READ_CHUNK)
-                    if not chunk:
-                        return
-                    yield chunk
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
-            finally:
-                reader.close()
-
-        return chunks()
-
     async def put_file_single(
         self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None
     ) -> ObjectInfo:
         """Put Blob streaming ``path`` from disk; one attempt (the engine retries)."""
         size = os.stat(path).st_size
-        body = self._file_body(FileSpan(path, 0, size), on_bytes)
+        body = FileSpan(path, 0, size).chunks(_READ_CHUNK, on_bytes)
         resp = await self._put(key, "PutBlob", body, size, None, {"x-ms-blob-type": "BlockBlob"})
         return self._info(key, size, resp.headers)
 
@@ -415,7 +391,7 @@ class AzureStore:
     ) -> str:
         """Put Block; a FileSpan is streamed from disk. Returns the block id."""
         block = self._block_id(upload_id, number)
-        body = self._file_body(data, None) if isinstance(data, FileSpan) else data
+        body = data.chunks(_READ_CHUNK) if isinstance(data, FileSpan) else data
         await self._put(key, "PutBlock", body, len(data), {"comp": "block", "blockid": block})
         return block
 
@@ -440,22 +416,16 @@ class AzureStore:
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete Blob for each key, concurrently; missing keys are fine."""
-        pending = iter(list(keys))
 
         async def delete(key: str) -> None:
             resp = await self._send("DELETE", key, "DeleteBlob", ok=(200, 202, 404))
             resp.release()
 
-        async def worker() -> None:
-            for key in pending:
-                await self._retry("DeleteBlob", lambda k=key: delete(k), key)  # type: ignore[misc]
-
-        try:
-            async with anyio.create_task_group() as tg:
-                for _ in range(max(1, min(len(keys), self.settings.meta_concurrency))):
-                    tg.start_soon(worker)
-        except BaseExceptionGroup as group:
-            raise first_error(group) from None
+        await for_each(
+            keys,
+            lambda key: self._retry("DeleteBlob", lambda: delete(key), key),
+            self.settings.meta_concurrency,
+        )
 
     async def commit_version(
         self,

@@ -178,6 +178,25 @@ class FileSpan:
         """A seekable, read-only file object over just this span (blocking I/O)."""
         return SpanReader(self)
 
+    async def chunks(
+        self, size: int, on_bytes: Callable[[int], None] | None = None
+    ) -> AsyncIterator[bytes]:
+        """The span's bytes, read from disk ``size`` at a time in a worker thread (never the
+        whole span); ``on_bytes(n)`` is called as each chunk is handed out. A request body."""
+        import anyio
+
+        reader = await anyio.to_thread.run_sync(self.open)
+        try:
+            while True:
+                data = await anyio.to_thread.run_sync(reader.read, size)
+                if not data:
+                    return
+                if on_bytes is not None:
+                    on_bytes(len(data))
+                yield data
+        finally:
+            reader.close()
+
 
 class SpanReader(io.RawIOBase):
     """Reads one :class:`FileSpan`; positions are relative to the span's start."""

@@ -40,7 +40,7 @@ import anyio
 from .._redact import shield
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer._util import first_error
+from ..transfer._util import first_error, for_each
 from ..transfer.commit import commit_files
 from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
 from ..transfer.upload import upload_file
@@ -406,7 +406,7 @@ class GCSStore:
         self, name: str, key: str, span: FileSpan, on_bytes: Callable[[int], None] | None
     ) -> ObjectInfo:
         return await self._put(
-            name, key, _file_body(span, self.settings.chunk_size, on_bytes), len(span)
+            name, key, span.chunks(self.settings.chunk_size, on_bytes), len(span)
         )
 
     async def put_file(
@@ -505,18 +505,7 @@ class GCSStore:
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete these keys, several at once; missing keys are fine."""
-        pending = iter(list(keys))
-
-        async def worker() -> None:
-            for key in pending:
-                await self._delete(key)
-
-        try:
-            async with anyio.create_task_group() as tg:
-                for _ in range(max(1, min(len(keys), self.settings.max_concurrency))):
-                    tg.start_soon(worker)
-        except BaseExceptionGroup as group:
-            raise first_error(group) from None
+        await for_each(keys, self._delete, self.settings.max_concurrency)
 
     async def commit_version(
         self,
@@ -566,20 +555,3 @@ def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
     first, length, total, ranged = body_span(resp)
     gen = resp.headers.get("X-Goog-Generation")
     return BodyStream(resp, ObjectInfo(key, total, gen or None, None), first, length, ranged)
-
-
-async def _file_body(
-    span: FileSpan, chunk: int, on_bytes: Callable[[int], None] | None
-) -> AsyncIterator[bytes]:
-    """The bytes of ``span`` read from disk a chunk at a time (never the whole file)."""
-    reader = await anyio.to_thread.run_sync(span.open)
-    try:
-        while True:
-            data = await anyio.to_thread.run_sync(reader.read, chunk)
-            if not data:
-                return
-            if on_bytes is not None:
-                on_bytes(len(data))
-            yield data
-    finally:
-        reader.close()
