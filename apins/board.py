@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .formats import Output
     from .watch import PinWatch
 
-log = logging.getLogger("apins")
+log = logging.getLogger("apins.board")
 
 Version = VersionInfo
 
@@ -575,11 +575,17 @@ class Board:
             meta.version = self._next_version_name(meta, existing)
         action = write_action(versioned, self.versioned, len(existing))
         replace = existing[0] if action is WriteAction.REPLACE else None
-        log.info("Writing pin %r, version %s", name, meta.version)
+        log.debug("Writing pin %r, version %s", name, meta.version)
         with progress_scope(progress, self.progress, name) as callback:
             meta.version = await self._backend.store_version(
                 name, meta, files, replace=replace, progress=callback
             )
+        sizes = meta.file_size if isinstance(meta.file_size, list) else [meta.file_size]
+        log.info(
+            "Wrote version %s of pin %r (%d file%s, %d bytes) on %r",
+            meta.version, name, len(files), "" if len(files) == 1 else "s",
+            sum(s or 0 for s in sizes), self,
+        )  # fmt: skip
         local_info = getattr(self._backend, "local_info", None)
         meta.local = local_info(name, meta.version) if local_info else {"version": meta.version}
         meta.name = name

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -21,8 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._redact import redact_url
 from ._safe_path import safe_relative
 from .errors import InvalidMetadata
+
+log = logging.getLogger("apins.cache")
 
 _TMP = ".tmp"
 _VALIDATED = ".validated"
@@ -90,7 +94,10 @@ class Cache:
     def lookup(self, identity: str, pin: str, version: str, filename: str) -> Path | None:
         """The cached file, or None. Only complete files exist under their final name."""
         path = self.file_path(identity, pin, version, filename)
-        return path if path.is_file() else None
+        hit = path.is_file()
+        what = "hit" if hit else "miss"
+        log.debug("cache %s: %s %s/%s/%s", what, identity, pin, version, filename)
+        return path if hit else None
 
     def touch(self, identity: str, pin: str, version: str) -> None:
         """Record a use of this version (data.txt mtime), for pruning."""
@@ -160,6 +167,7 @@ class Cache:
             return None
         if not body.is_file() or info.get("url") != url:
             return None
+        log.debug("cache has %s (ETag %s)", redact_url(url), info.get("etag"))
         return Validated(
             body, info.get("etag"), info.get("last_modified"), info.get("fetched_at", 0.0)
         )
@@ -177,10 +185,12 @@ class Cache:
         tmp_side = side.with_name(f"{side.name}.{uuid.uuid4().hex}{_TMP}")
         tmp_side.write_text(json.dumps(meta), "utf-8")
         os.replace(tmp_side, side)
+        log.debug("cache stored %s (ETag %s, %d bytes)", redact_url(url), etag, len(data))
         return Validated(body, etag, last_modified, now)
 
     def refresh_validated(self, identity: str, url: str) -> None:
         """Mark a validated entry as just confirmed (a 304 answer)."""
+        log.debug("cache revalidated %s: not modified", redact_url(url))
         _, side = self._validated_paths(identity, url)
         try:
             info = json.loads(side.read_text("utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any, BinaryIO
 import xxhash
 
 from .errors import HashMismatch
+
+log = logging.getLogger("apins.hash")
 
 _READ = 4 * 1024 * 1024
 
@@ -97,18 +100,25 @@ def python_multi_hash(file_hashes: Sequence[str]) -> str:
     return xxhash.xxh64("".join(file_hashes).encode("utf-8")).hexdigest()
 
 
-def verify_pin_hash(name: str, expected: str | None, file_hashes: Sequence[str]) -> None:
+def verify_pin_hash(
+    name: str, expected: str | None, file_hashes: Sequence[str], files: Sequence[str] = ()
+) -> None:
     """Raise HashMismatch unless the files match ``expected`` (R's or pins-python's convention).
 
-    A missing expected hash (legacy v0 pins) is accepted.
+    A missing expected hash (legacy v0 pins) is accepted. Each check is logged at DEBUG on
+    ``apins.hash`` (``files`` names the checked files there).
     """
+    shown = ", ".join(files) or f"{len(file_hashes)} file(s)"
     if not expected:
+        log.debug("hash check of pin %r (%s): no recorded hash, skipped", name, shown)
         return
     expected = expected.lower()
     candidates = {pin_hash(file_hashes)}
     if len(file_hashes) > 1:
         candidates.add(python_multi_hash(file_hashes))
-    if expected not in candidates:
+    ok = expected in candidates
+    log.debug("hash check of pin %r (%s): %s", name, shown, "ok" if ok else "MISMATCH")
+    if not ok:
         raise HashMismatch(
             f"The files of pin {name!r} do not match their recorded hash {expected} "
             f"(computed {pin_hash(file_hashes)}). The copy is corrupt or was changed after "

@@ -188,7 +188,7 @@ class VersionCopier:
             async with anyio.create_task_group() as tg:
                 for i in range(len(names)):
                     tg.start_soon(one, i)
-            verify_pin_hash(pin, meta.pin_hash, hashes)
+            verify_pin_hash(pin, meta.pin_hash, hashes, names)
             await self.target.store_version(
                 tpin,
                 _meta_for_store(meta, sv.name),

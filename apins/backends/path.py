@@ -278,7 +278,7 @@ class PathBackend:
                     f"Version {version!r} of pin {name!r} is missing files: {', '.join(missing)}"
                 )
             hashes = await _hash_all(paths)
-            verify_pin_hash(name, meta.pin_hash, hashes)
+            verify_pin_hash(name, meta.pin_hash, hashes, files)
             return paths
         return await self._fetch_remote(name, version, meta, files, progress)
 
@@ -336,7 +336,7 @@ class PathBackend:
                         tg.start_soon(get, i)
             except BaseExceptionGroup as group:
                 raise first_error(group) from None
-            verify_pin_hash(name, meta.pin_hash, hashes)
+            verify_pin_hash(name, meta.pin_hash, hashes, files)
         except BaseException:
             for i, t in enumerate(temps):
                 if cached[i] is None:

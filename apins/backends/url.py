@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from ..transfer.download import DownloadResult
 
 log = logging.getLogger("apins")
+_cache_log = logging.getLogger("apins.cache")
 
 #: the one version of a raw-file pin (it has no data.txt to name a version)
 RAW_VERSION = "latest"
@@ -122,9 +123,12 @@ class UrlBackend(PathBackend):
     # -- mutable resources -------------------------------------------------------------------
 
     def _fresh(self, v: Validated | None) -> bool:
-        return (
+        fresh = (
             v is not None and self.max_age is not None and time.time() - v.fetched_at < self.max_age
         )
+        if fresh:
+            _cache_log.debug("cache copy younger than max_age=%ss: not revalidated", self.max_age)
+        return fresh
 
     async def _fetch_validated(
         self, key: str, url: str, what: str, *, strict: bool = False

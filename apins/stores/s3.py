@@ -12,9 +12,11 @@ import asyncio
 import builtins
 import contextlib
 import io
+import logging
 import math
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -28,6 +30,7 @@ from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error
 from ..transfer.commit import commit_files
+from ..transfer.reqlog import request_line
 from ..transfer.retry import (
     StoreUnreachable,
     TransientError,
@@ -73,6 +76,23 @@ _ACCESS_CODES = frozenset(
     }
 )
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+#: HTTP method of each S3 operation apins calls through botocore (for the request log)
+_METHODS = {
+    "head_object": "HEAD",
+    "get_object": "GET",
+    "list_objects_v2": "GET",
+    "put_object": "PUT",
+    "upload_part": "PUT",
+    "upload_part_copy": "PUT",
+    "copy_object": "PUT",
+    "create_multipart_upload": "POST",
+    "complete_multipart_upload": "POST",
+    "delete_objects": "POST",
+    "abort_multipart_upload": "DELETE",
+    "delete_object": "DELETE",
+}
+
+log = logging.getLogger("apins.store.s3")
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -334,14 +354,41 @@ class S3Store:
     async def _call(self, op: str, key: str | None, **params: Any) -> Any:
         """One API call, errors mapped; no retries."""
         client = await self._get_client()
-        self.request_counts["".join(w.capitalize() for w in op.split("_"))] += 1
+        name = "".join(w.capitalize() for w in op.split("_"))
+        self.request_counts[name] += 1
+        t0 = time.perf_counter()
         try:
-            return await getattr(client, op)(**params)
+            response = await getattr(client, op)(**params)
         except Exception as exc:
+            self._log_call(op, name, params, exc, t0)
             mapped = self._map_error(exc, op, key)
             if mapped is exc:
                 raise
             raise mapped from None
+
+        self._log_call(op, name, params, response, t0)
+        return response
+
+    def _log_call(
+        self, op: str, name: str, params: dict[str, Any], outcome: Any, t0: float
+    ) -> None:
+        """DEBUG: method, operation, URL (no query, so no signature), status, bytes, time."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        if isinstance(outcome, BaseException):
+            meta = getattr(outcome, "response", {}).get("ResponseMetadata", {})
+            status: Any = meta.get("HTTPStatusCode") or type(outcome).__name__
+            size = None
+        else:
+            status = outcome.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            body = params.get("Body")
+            size = params.get("ContentLength") or outcome.get("ContentLength")
+            if size is None and isinstance(body, bytes | bytearray | memoryview):
+                size = len(body)
+        base = self.endpoint_url or "https://s3.amazonaws.com"
+        url = f"{base}/{self.bucket}/{params.get('Key', params.get('Prefix', ''))}"
+        line = request_line(_METHODS.get(op, "POST"), url, status, size, time.perf_counter() - t0)
+        log.debug("%s %s", name, line)
 
     async def _retry(self, op: str, key: str | None, **params: Any) -> Any:
         """One API call with our retries on transient failures."""

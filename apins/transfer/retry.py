@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -29,6 +30,8 @@ from ..errors import TransferError
 from ..settings import TransferSettings
 
 T = TypeVar("T")
+
+log = logging.getLogger("apins.transfer")
 
 #: HTTP statuses worth another attempt (every other 5xx but 501/505 is retried too)
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -206,6 +209,10 @@ async def with_retries(
                 raise _gave_up(what, attempt + 1, exc) from exc
             if left is not None and delay >= left:
                 raise _gave_up(what, attempt + 1, exc, "the deadline is near") from exc
+            log.debug(
+                "retry %d/%d of %s in %.0f ms: %s: %s",
+                attempt + 1, attempts - 1, what, delay * 1000, type(exc).__name__, exc,
+            )  # fmt: skip
         await anyio.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
