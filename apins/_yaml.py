@@ -4,6 +4,12 @@ Reading is PyYAML's safe loader without anchors/aliases and with a size limit, s
 data.txt cannot expand or run anything. Writing is a small block-style emitter that quotes
 every string R's ``yaml`` package or PyYAML would read as something else (``y``, ``no``,
 ``~``, ``1e5``, ``0x1F``, dates...), as R's own emitter does (spec §2.2).
+
+Integers outside R's 32-bit range (e.g. the ``file_size`` of a file over 2 GiB) are written
+as ``3221225472.0``: R's ``yaml`` reads a plain ``3221225472`` as NA, but this form as the
+exact double; PyYAML (pins-python) reads a float of the same value, and apins's reader turns
+such integral decimals back into ints. Beyond 2**53 no double is exact, so those stay plain
+integers (exact for Python readers; R cannot hold them).
 """
 
 from __future__ import annotations
@@ -18,8 +24,29 @@ import yaml
 from .errors import InvalidMetadata
 
 MAX_YAML_BYTES = 4 * 1024 * 1024
+#: the largest integer R's yaml package reads as an integer (larger ones become NA)
+R_INT_MAX = 2**31 - 1
+#: integers up to this magnitude are exact as doubles
+EXACT_DOUBLE = 2**53
+_INTEGRAL_DECIMAL = re.compile(r"^[-+]?[0-9]+\.0*$")
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _construct_float(loader: Any, node: Any) -> Any:
+    """A YAML float, except that ``3221225472.0`` beyond R's int range reads as an int."""
+    value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+    if _INTEGRAL_DECIMAL.match(node.value) and R_INT_MAX < abs(value) <= EXACT_DOUBLE:
+        return int(value)
+    return value
+
+
+_CBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Base(_CBase):  # type: ignore[misc]
+    """The fast loader with apins's float rule."""
+
+
+_Base.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 class _PyNoAlias(yaml.SafeLoader):
@@ -30,6 +57,9 @@ class _PyNoAlias(yaml.SafeLoader):
                 None, None, "YAML aliases are not allowed in pins metadata", event.start_mark
             )
         return super().compose_node(parent, index)
+
+
+_PyNoAlias.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def load(data: bytes | str, *, what: str = "YAML") -> Any:
@@ -88,6 +118,8 @@ def _scalar(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
+        if R_INT_MAX < abs(value) <= EXACT_DOUBLE:
+            return f"{value}.0"  # R reads a plain integer this large as NA
         return str(value)
     if isinstance(value, float):
         if math.isnan(value):
