@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import nox
 
@@ -25,15 +26,33 @@ def _extras() -> set[str]:
     return set(project.get("optional-dependencies", {}))
 
 
+def _apt_install(session: nox.Session, what: str, *packages: str) -> None:
+    """apt-get install ``packages`` (as root; without recommends) or explain what is missing."""
+    if os.geteuid() != 0:
+        session.error(f"the tests need {what}: install it (apt-get install {' '.join(packages)})")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages,
+        external=True, env=env,
+    )  # fmt: skip
+
+
 def _ensure_nginx(session: nox.Session) -> None:
     """Make nginx available for the real-server tests (apt-get as root when missing)."""
     if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"):
         return
-    if os.geteuid() != 0:
-        session.error("the tests need nginx: install it (e.g. apt-get install nginx-light)")
-    env = {"DEBIAN_FRONTEND": "noninteractive"}
-    session.run("apt-get", "update", "-qq", external=True, env=env)
-    session.run("apt-get", "install", "-y", "-qq", "nginx-light", external=True, env=env)
+    _apt_install(session, "nginx", "nginx-light")
+
+
+def _ensure_r(session: nox.Session) -> None:
+    """Rscript with R's yaml package, for tests/test_r_yaml.py (Debian packages; no CRAN)."""
+    rscript = shutil.which("Rscript")
+    if rscript:
+        probe = [rscript, "--vanilla", "-e", "library(yaml)"]
+        if subprocess.run(probe, capture_output=True).returncode == 0:
+            return
+    _apt_install(session, "R and its yaml package", "r-base-core", "r-cran-yaml")
 
 
 #: Azurite (the Azure Blob emulator) lives in this git-ignored folder, pinned to a tested version
@@ -60,10 +79,11 @@ def _ensure_azurite(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run pytest against real local servers (SeaweedFS, moto, nginx, Azurite)."""
+    """Run pytest against real local servers (SeaweedFS, moto, nginx, Azurite) and R."""
     session.install("-e", ".[test]")
     _ensure_nginx(session)
     _ensure_azurite(session)
+    _ensure_r(session)
     # Only exit code 0 is success: pytest's 5 ("no tests collected") fails the session.
     session.run("pytest", *session.posargs, success_codes=[0])
 
