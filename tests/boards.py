@@ -140,6 +140,33 @@ async def connect(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Ri
         )
 
 
+@kind("azure-azurite")
+async def azure_azurite(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    server = request.getfixturevalue("azurite")
+    container = server.make_container("f")
+
+    def board(url: str, settings: TransferSettings, cache: Path) -> Board:
+        via = server.via(url)  # the proxy in front of Azurite, same account and key
+        return apins.board_azure(
+            f"{container}/pins", cache=cache, settings=settings,
+            connection_string=via.connection_string,
+        )  # fmt: skip
+
+    async def replace(pin: str, version: str, filename: str, data: bytes) -> None:
+        blob = server.service().get_blob_client(container, f"pins/{pin}/{version}/{filename}")
+        blob.upload_blob(data, overwrite=True)
+
+    yield Rig(
+        upstream=server.blob_url.rsplit("/", 1)[0],
+        board=board,
+        direct=lambda: apins.board_azure(
+            f"{container}/pins", cache=False, connection_string=server.connection_string
+        ),
+        writable=True,
+        replace=replace,
+    )
+
+
 async def seed(rig: Rig, tmp: Path, data: bytes, name: str = "blob") -> tuple[str, str]:
     """Upload ``data`` as file pin ``name`` straight to the server; (version, file name)."""
     src = tmp / f"{name}.bin"

@@ -31,7 +31,7 @@ from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import for_each
 from ..transfer.commit import commit_files
-from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.retry import TransientError, transient_for_status, with_retries
 from ..transfer.upload import upload_file
 from ._azure_auth import API_VERSION, Account
 from ._s3http import _stream as body_stream
@@ -45,7 +45,7 @@ from .base import (
     RangeNotSatisfiable,
     Store,
 )
-from .http import BodyStream, new_session
+from .http import BodyStream, new_session, request_timeout, transport_error
 from .s3 import normalize_etag, normalize_prefix
 
 if TYPE_CHECKING:
@@ -177,13 +177,19 @@ class AzureStore:
             send.setdefault("Content-Type", "application/octet-stream")
         url = await self.account.signer.authorize(method, url, send)
         self.request_counts[op] += 1
+        session = self._client()
         try:
-            resp = await self._client().request(
-                method, URL(url, encoded=True), headers=send, data=data, allow_redirects=False
+            resp = await session.request(
+                method,
+                URL(url, encoded=True),
+                headers=send,
+                data=data,
+                allow_redirects=False,
+                timeout=request_timeout(session, self.settings),
             )
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise TransientError(
-                f"Azure {op} on {self._where(key)} failed: {type(exc).__name__}"
+            raise transport_error(
+                exc, f"Azure {op} on {self._where(key)} failed: {type(exc).__name__}"
             ) from None
         if resp.status in ok:
             return resp
@@ -193,10 +199,17 @@ class AzureStore:
             body = b""
         finally:
             resp.release()
-        raise self._error(resp.status, _error_code(resp.headers, body), op, key, if_none_match)
+        code = _error_code(resp.headers, body)
+        raise self._error(resp.status, code, op, key, if_none_match, resp.headers)
 
     def _error(
-        self, status: int, code: str, op: str, key: str | None, if_none_match: str | None
+        self,
+        status: int,
+        code: str,
+        op: str,
+        key: str | None,
+        if_none_match: str | None,
+        headers: Mapping[str, str] | None = None,
     ) -> Exception:
         where = self._where(key)
         if status == 304:
@@ -214,8 +227,12 @@ class AzureStore:
                 f"Azure refused {op} on {where} ({code or status}) with the "
                 f"{self.account.signer.kind}: check it and the container's permissions"
             )
-        if status in TRANSIENT_STATUSES or status >= 500 or code in _TRANSIENT_CODES:
-            return TransientError(f"Azure {op} on {where} failed: {code or status}")
+        message = f"Azure {op} on {where} failed: {code or status}"
+        transient = transient_for_status(status, message, headers)
+        if transient is not None:
+            return transient
+        if code in _TRANSIENT_CODES:  # e.g. ServerBusy (sent with 503 as a rule)
+            return TransientError(message)
         return TransferError(f"Azure {op} on {where} failed: {code or status}")
 
     async def _retry(self, op: str, fn: Callable[[], Any], key: str | None) -> Any:
