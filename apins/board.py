@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ from .errors import (
 from .hashing import HashingWriter, check_requested_hash, file_xxh64, pin_hash
 from .meta import AnyMeta, Meta, MetaV0, format_created, parse_created
 from .names import validate_pin_name
-from .stores.base import LocalStore
+from .stores.base import LocalStore, ProgressCallback
 from .transfer.progress import Progress, progress_scope
 from .versions import VersionInfo, WriteAction, select_prune, version_name, write_action
 
@@ -143,9 +144,63 @@ class Board:
     @bounded
     async def pin_meta(self, name: str, version: str | None = None) -> AnyMeta:
         """The metadata (data.txt) of the latest version, or of ``version``."""
+        return await self._meta(name, await self._key_name(name), version)
+
+    async def _key_name(self, name: str) -> str:
+        """The pin's name as a key of shared reads: Connect's bare names get their owner."""
+        resolve = getattr(self._backend, "resolve_write_name", None)
+        if resolve is None:
+            return name
+        full, _ = await resolve(name)
+        return str(full)
+
+    async def _meta(self, name: str, key_name: str, version: str | None) -> AnyMeta:
+        """pin_meta with concurrent calls shared (see docs/services.md).
+
+        "Which version is the latest" is asked of the board on every call (callers that
+        overlap share one request that started after they arrived); a named version's
+        parsed data.txt comes from the process's memo when the version is immutable.
+        """
+        from ._flight import FLIGHTS
+        from ._memo import METAS
+
+        backend = self._backend
+        ident = backend.identity
         if version is None:
-            version = (await self._backend.latest_version(name)).version
-        return await self._backend.read_meta(name, version)
+            latest = await FLIGHTS.run(
+                ("latest", ident, key_name), lambda: backend.latest_version(name), fresh=True
+            )
+            version = latest.version
+        remember = not backend.local and getattr(backend, "meta_is_immutable", _always)(
+            name, version
+        )
+        key = (ident, key_name, version)
+        if remember:
+            hit = METAS.get(key)
+            if hit is not None:
+                return hit
+        meta = await FLIGHTS.run(("meta", *key), lambda: backend.read_meta(name, version))
+        if remember:
+            METAS.put(key, meta)
+        return copy.deepcopy(meta)  # callers that shared the read each get their own
+
+    async def _files(
+        self, name: str, key_name: str, meta: AnyMeta, progress: ProgressCallback | None
+    ) -> list[Path]:
+        """fetch_files, one run for every concurrent caller of the same version."""
+        from ._flight import FLIGHTS
+
+        version = meta.version or ""
+        key = ("files", self._backend.identity, key_name, version, meta.pin_hash or "")
+        paths = await FLIGHTS.run(
+            key, lambda: self._backend.fetch_files(name, version, meta, progress=progress)
+        )
+        return list(paths)
+
+    def _forget(self, key_name: str, version: str | None = None) -> None:
+        from ._memo import METAS
+
+        METAS.forget(self._backend.identity, key_name, version)
 
     @bounded
     async def pin_search(self, search: str | None = None, as_df: bool = False) -> Any:
@@ -247,7 +302,8 @@ class Board:
         """
         from .formats import get_format, read_v0
 
-        meta = await self.pin_meta(name, version)
+        key_name = await self._key_name(name)
+        meta = await self._meta(name, key_name, version)
         types = meta.types
         chosen = type or types[0]
         if chosen not in types:
@@ -262,9 +318,7 @@ class Board:
         if output is None:
             output = self.output
         with progress_scope(progress, self.progress, name) as callback:
-            paths = await self._backend.fetch_files(
-                name, meta.version or "", meta, progress=callback
-            )
+            paths = await self._files(name, key_name, meta, callback)
         if hash is not None:
             check_requested_hash(name, hash, meta.pin_hash or "")
         if isinstance(meta, MetaV0):
@@ -298,11 +352,10 @@ class Board:
         progress: Progress = None,
     ) -> list[str]:
         """Local paths of the pin's files (the board files themselves on a folder board)."""
-        meta = await self.pin_meta(name, version)
+        key_name = await self._key_name(name)
+        meta = await self._meta(name, key_name, version)
         with progress_scope(progress, self.progress, name) as callback:
-            paths = await self._backend.fetch_files(
-                name, meta.version or "", meta, progress=callback
-            )
+            paths = await self._files(name, key_name, meta, callback)
         if hash is not None:
             check_requested_hash(name, hash, meta.pin_hash or "")
         return [str(p) for p in paths]
@@ -685,6 +738,7 @@ class Board:
         """Delete one version of a pin."""
         self._check_writable("pin_version_delete")
         await self._backend.delete_version(name, version)
+        self._forget(await self._key_name(name), version)
 
     @bounded
     async def pin_versions_prune(
@@ -697,8 +751,10 @@ class Board:
         self._check_writable("pin_versions_prune")
         versions = await self._backend.list_versions(name)
         doomed = select_prune(versions, n=n, days=days)
+        key_name = await self._key_name(name)
         for v in doomed:
             await self._backend.delete_version(name, v.version)
+            self._forget(key_name, v.version)
         if doomed:
             log.info("Deleted versions of %r: %s", name, ", ".join(v.version for v in doomed))
         return doomed
@@ -713,6 +769,7 @@ class Board:
                 raise PinNotFound(f"Cannot delete pin {n!r}: it does not exist.")
         for n in todo:
             await self._backend.delete_pin(n)
+            self._forget(await self._key_name(n))
 
     # -- board level -----------------------------------------------------------------------
 
@@ -721,6 +778,10 @@ class Board:
         """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
         self._check_writable("write_board_manifest")
         return await self._backend.write_manifest()
+
+
+def _always(name: str, version: str) -> bool:
+    return True
 
 
 def local_dir(board: Board) -> Path | None:

@@ -264,6 +264,14 @@ class UrlBackend(PathBackend):
             return [VersionInfo.from_name(RAW_VERSION)]
         return [VersionInfo.from_name(_version_of_folder(u)) for u in src.urls]
 
+    def meta_is_immutable(self, name: str, version: str) -> bool:
+        """Version folders named by a manifest or a list never change; a dict pin's single
+        folder or raw file may."""
+        if self.manifest_url is not None:
+            return True
+        src = self._static.get(name)
+        return src is not None and src.kind == "versions"
+
     # -- metadata ----------------------------------------------------------------------------
 
     async def _folder_meta(
