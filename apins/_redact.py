@@ -152,8 +152,12 @@ def register_env_secrets(environ: Mapping[str, str] | None = None) -> None:
 
 
 _PARAM_NAMES = "|".join(re.escape(p) for p in sorted(SECRET_PARAMS, key=len, reverse=True))
-# name=value in a query string or on its own (after ? & ; a quote or a space)
-_QUERY_PAIR = re.compile(rf"(?im)((?:^|[?&;#\s'\"(])(?:{_PARAM_NAMES})=)[^&;#\s'\"<>]*")
+# name=value in a query string or fragment (after ? & ; #)
+_QUERY_PAIR = re.compile(rf"(?i)([?&;#](?:{_PARAM_NAMES})=)[^&;#\s'\"<>]+")
+# the signed-URL parameters are unmistakable: masked wherever they stand
+_STRONG_PAIR = re.compile(
+    r"(?i)\b(X-(?:Amz|Goog)-(?:Signature|Credential|Security-Token)=)[^&;#\s'\"<>]+"
+)
 # in free text a bare "Key" is mostly an S3 object key: the API key itself is registered
 _TEXT_HEADERS = sorted(SECRET_HEADERS - {"key"}, key=len, reverse=True)
 _HEADER_NAMES = "|".join(re.escape(h) for h in _TEXT_HEADERS)
@@ -165,8 +169,10 @@ _QUOTED_HEADER = re.compile(
 _PLAIN_HEADER = re.compile(rf"(?im)(^|[\s{{,;])((?:{_HEADER_NAMES})\s*:[ \t]*)[^\r\n'\"]+")
 # fields inside an Authorization value or a signer's debug output (SigV4, SAS)
 _SIG_FIELD = re.compile(r"(?i)\b(Signature|Credential|sig)(\s*[:=]\s*)([^,&\s'\"<>]{8,})")
+# an Authorization value in prose: the scheme as sent, then a credential with a digit in it
 _AUTH_SCHEME = re.compile(
-    r"(?i)\b(Bearer|Basic|Key|SharedKey|SharedKeyLite|token)\s+([A-Za-z0-9._~+/=:\-]{12,})"
+    r"\b(Bearer|bearer|Basic|Key|SharedKey|SharedKeyLite|Token|token)\s+"
+    r"(?=[^\s'\"]*[0-9])([A-Za-z0-9._~+/=:\-]{12,})"
 )
 # user info in any URL
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/@\s'\"<>]+@")
@@ -235,6 +241,7 @@ def redact_text(text: str) -> str:
     text = _scrub_secrets(text)
     text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
     text = _QUERY_PAIR.sub(lambda m: m.group(1) + MASK, text)
+    text = _STRONG_PAIR.sub(lambda m: m.group(1) + MASK, text)
     text = _QUOTED_HEADER.sub(lambda m: m.group(1) + m.group(2) + MASK + m.group(2), text)
     text = _PLAIN_HEADER.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _AUTH_SCHEME.sub(lambda m: m.group(1) + " " + MASK, text)

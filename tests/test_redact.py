@@ -158,3 +158,22 @@ def test_filter_scrubs_records_of_any_logger() -> None:
     assert RedactingFilter().filter(record) is True
     assert leaked(record.getMessage()) == [] and record.args == ()
     assert redact_record(record) is record  # idempotent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No API key is set: pass api_key= or set CONNECT_API_KEY.",
+        "no object key sales/2024/data.csv on s3://b/p",
+        "Key CONNECT_API_KEY is unset; token refresh needed",
+        "Signature version s3v4 selected",
+        "file 'key=value.txt' written",
+    ],
+)
+def test_redact_text_keeps_ordinary_messages(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_redact_text_masks_authorization_values_in_prose() -> None:
+    assert redact_text("sent Key ab12cd34ef56gh78 to the server") == "sent Key *** to the server"
+    assert redact_text("Bearer eyJhbGciOiJIUzI1NiJ9.e30.x1") == "Bearer ***"
