@@ -273,25 +273,36 @@ async def test_bad_key_is_refused_without_showing_secrets(
 
 
 class FakeTokenCredential:
-    """A token credential in azure-core's shape (async get_token)."""
+    """A token credential in azure-core's shape (async get_token, like azure.identity.aio)."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+    def token(self, scopes: tuple[str, ...]) -> Any:
         from types import SimpleNamespace
 
         self.calls += 1
         assert scopes == ("https://storage.azure.com/.default",)
         return SimpleNamespace(token="secret-token-value", expires_on=2**31)
 
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return self.token(scopes)
 
+
+class FakeSyncTokenCredential(FakeTokenCredential):
+    """The same with a blocking get_token (like azure.identity's sync credentials)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self.token(scopes)
+
+
+@pytest.mark.parametrize("make", [FakeTokenCredential, FakeSyncTokenCredential])
 async def test_token_credential_sends_a_bearer_token_once_fetched(
-    azurite: AzuriteServer,
+    azurite: AzuriteServer, make: type[FakeTokenCredential]
 ) -> None:
     """Azurite accepts bearer tokens only over https, so it refuses this one; the wire shows
     the header, the token is fetched once for many requests, and the error hides it."""
-    cred = FakeTokenCredential()
+    cred = make()
     async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
         url = azurite.via(proxy.url).blob_url
         async with make_board(
