@@ -249,7 +249,8 @@ def request_cpu(
         into[0].append(g * 1e6)
         into[1].append(m * 1e6)
 
-    alternate(max(2, ctx.runs // 2), lambda: run(ours, a), lambda: run(theirs, r))
+    # per-request CPU swings by ±40 % between rounds on a shared machine: many short rounds
+    alternate(max(8, ctx.runs), lambda: run(ours, a), lambda: run(theirs, r))
     rows = []
     for i, label in enumerate(what):
         row = Row(

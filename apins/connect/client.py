@@ -23,7 +23,7 @@ import anyio
 from .._redact import shield
 from ..errors import ConnectError, PinsError
 from ..settings import TransferSettings
-from ..transfer.reqlog import trace_config
+from ..transfer.reqlog import request_tracing
 from ..transfer.retry import TransientError, transient_for_status, with_retries
 from .errors import ConnectTaskFailed, error_from_response, parse_error_body
 
@@ -105,7 +105,7 @@ class ConnectClient:
                 # files must arrive byte for byte (their hashes are checked)
                 auto_decompress=False,
                 headers={"Accept-Encoding": "identity"},
-                trace_configs=[trace_config()],
+                trace_configs=request_tracing(),
             )
         return self._session
 

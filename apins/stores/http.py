@@ -28,7 +28,7 @@ from .._redact import header_secrets, shield
 from .._safe_path import safe_relative
 from ..errors import InvalidMetadata, PinsError, ReadOnlyBoard, StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer.reqlog import trace_config
+from ..transfer.reqlog import request_tracing
 from ..transfer.retry import (
     StoreUnreachable,
     TransientError,
@@ -149,7 +149,7 @@ def new_session(s: TransferSettings) -> aiohttp.ClientSession:
         cookie_jar=aiohttp.DummyCookieJar(),
         headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
         auto_decompress=False,
-        trace_configs=[trace_config()],
+        trace_configs=request_tracing(),
     )
 
 
