@@ -167,6 +167,26 @@ async def azure_azurite(request: pytest.FixtureRequest, tmp: Path) -> AsyncItera
     )
 
 
+@kind("gcs-fakegcs")
+async def gcs_fakegcs(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    server = request.getfixturevalue("fakegcs")
+    bucket = server.make_bucket("f")
+
+    async def replace(pin: str, version: str, filename: str, data: bytes) -> None:
+        server.put_object(bucket, f"pins/{pin}/{version}/{filename}", data)
+
+    yield Rig(
+        upstream=server.url,
+        board=lambda url, settings, cache: apins.board_gcs(
+            f"{bucket}/pins", cache=cache, settings=settings, endpoint_url=url
+        ),
+        direct=lambda: apins.board_gcs(f"{bucket}/pins", cache=False, endpoint_url=server.url),
+        writable=True,
+        replace=replace,
+        bucket=bucket,
+    )
+
+
 async def seed(rig: Rig, tmp: Path, data: bytes, name: str = "blob") -> tuple[str, str]:
     """Upload ``data`` as file pin ``name`` straight to the server; (version, file name)."""
     src = tmp / f"{name}.bin"

@@ -35,7 +35,7 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 KINDS = frozenset({"reset", "close", "short", "status", "stall_head", "stall_body", "lost", "hook"})
 
@@ -57,6 +57,12 @@ class RequestRecord:
     @property
     def range(self) -> str | None:
         return self.headers.get("range")
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    """``pattern`` found in the request path as sent or percent-decoded (GCS's JSON API
+    sends an object name as one segment, its slashes as %2F)."""
+    return re.search(pattern, path) is not None or re.search(pattern, unquote(path)) is not None
 
 
 @dataclass
@@ -90,7 +96,7 @@ class Fault:
             return self.match(r)
         if self.method is not None and r.method != self.method:
             return False
-        return re.search(self.path, r.path) is not None
+        return _path_matches(self.path, r.path)
 
     def take(self) -> bool:
         """Count one matching request; True when this one gets the fault."""
@@ -201,7 +207,7 @@ class FaultProxy:
         return sum(
             1
             for r in self.requests
-            if (method is None or r.method == method) and re.search(path, r.path)
+            if (method is None or r.method == method) and _path_matches(path, r.path)
         )
 
     # -- plumbing ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._redact import register_secret
 from ..errors import StoreAccessError
+from ..transfer.retry import StoreUnreachable
 
 if TYPE_CHECKING:
     import aiohttp
@@ -108,7 +109,8 @@ class _Refreshing:
                 body = await resp.read()
                 status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise StoreAccessError(
+            # retried like any request; offline, the cache answers instead
+            raise StoreUnreachable(
                 f"could not reach the token endpoint for {self.kind}: {type(exc).__name__}"
             ) from None
         try:

@@ -29,7 +29,7 @@ import os
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,7 @@ from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error, for_each
 from ..transfer.commit import commit_files
-from ..transfer.retry import TRANSIENT_STATUSES, TransientError, with_retries
+from ..transfer.retry import TransientError, transient_for_status, with_retries
 from ..transfer.upload import upload_file
 from ._gcsauth import Credentials, resolve_credentials
 from .base import (
@@ -55,7 +55,7 @@ from .base import (
     RangeNotSatisfiable,
     Store,
 )
-from .http import BodyStream, body_span, new_session
+from .http import BodyStream, body_span, new_session, request_timeout, transport_error
 from .s3 import normalize_prefix
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -205,10 +205,11 @@ class GCSStore:
                 data=data,
                 json=json_body,
                 allow_redirects=False,
+                timeout=request_timeout(session, self.settings),
             )
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise TransientError(
-                f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
+            raise transport_error(
+                exc, f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
             ) from exc
         if resp.status in (200, 204, 206):
             if not stream:
@@ -226,10 +227,16 @@ class GCSStore:
             body = b""
         finally:
             resp.release()
-        raise self._error(resp.status, body, op, key, if_none_match)
+        raise self._error(resp.status, body, op, key, if_none_match, resp.headers)
 
     def _error(
-        self, status: int, body: bytes, op: str, key: str | None, if_none_match: str | None
+        self,
+        status: int,
+        body: bytes,
+        op: str,
+        key: str | None,
+        if_none_match: str | None,
+        headers: Mapping[str, str] | None = None,
     ) -> Exception:
         where = self._where(key)
         message = ""
@@ -256,8 +263,11 @@ class GCSStore:
                 f"GCS refused {op} on {where} (HTTP {status}): check the credentials and the "
                 "bucket's permissions"
             )
-        if status in TRANSIENT_STATUSES:
-            return TransientError(f"GCS {op} on {where} failed: HTTP {status}")
+        transient = transient_for_status(
+            status, f"GCS {op} on {where} failed: HTTP {status}", headers
+        )
+        if transient is not None:  # 408, 429, 5xx; Retry-After honoured by the retry loop
+            return transient
         return TransferError(f"GCS {op} on {where} failed: HTTP {status} {message[:200]}".strip())
 
     async def _json(self, method: str, url: str, op: str, key: str | None, **kw: Any) -> Any:
