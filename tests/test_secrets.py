@@ -292,6 +292,9 @@ async def test_connect_board_leaks_nothing(
         errors.append(info.value)
     secrets = {alice, bob, wrong} | wire_secrets(proxy.requests)
     assert f"Key {alice}" in secrets
+    # the Connect flow logged its requests and the version it wrote (redacted like the rest)
+    assert re.search(r"apins\.http DEBUG POST \S+/__api__/v1/content/\S+ -> 200", captured.text())
+    assert re.search(r"apins\.board INFO Wrote version \S+ of pin 'alice/tbl'", captured.text())
     assert_clean(captured.text(), secrets)
     assert_clean("\n".join(texts + [chain_texts(e) for e in errors]), secrets)
 
