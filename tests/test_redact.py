@@ -8,7 +8,10 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from apins import _redact
 from apins._redact import (
     MASK,
     RedactingFilter,
@@ -118,6 +121,7 @@ def test_registered_secrets_are_scrubbed_in_any_spelling() -> None:
         assert quote(secret, safe="") not in redact_text(text)
 
 
+@pytest.mark.usefixtures("private_registry")
 def test_short_values_are_not_registered() -> None:
     register_secret("abc")
     assert redact_text("abc abcdef") == "abc abcdef"
@@ -177,3 +181,46 @@ def test_redact_text_keeps_ordinary_messages(text: str) -> None:
 def test_redact_text_masks_authorization_values_in_prose() -> None:
     assert redact_text("sent Key ab12cd34ef56gh78 to the server") == "sent Key *** to the server"
     assert redact_text("Bearer eyJhbGciOiJIUzI1NiJ9.e30.x1") == "Bearer ***"
+
+
+_SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=-_.~%"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    secret=st.text(_SECRET_CHARS, min_size=8, max_size=80),
+    param=st.sampled_from(
+        ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "sig", "access_token",
+         "token", "key", "X-Goog-Signature", "Signature"]
+    ),
+    before=st.sampled_from(["", "X-Amz-Date=20261129T000000Z&", "a=1&b=2&"]),
+    after=st.sampled_from(["", "&X-Amz-Expires=60", "&z=9"]),
+)  # fmt: skip
+def test_signed_url_values_never_survive(secret: str, param: str, before: str, after: str) -> None:
+    url = f"https://host.example/b/k.txt?{before}{param}={secret}{after}"
+    for out in (redact_url(url), redact_text(f"GET {url} -> 403"), redact_text(repr({"u": url}))):
+        assert f"{param}={secret}" not in out
+        assert f"{param}={MASK}" in out
+
+
+@pytest.fixture
+def private_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets registered by the test are forgotten afterwards (short random ones such as
+    '000000' would otherwise scrub other tests' log text)."""
+    monkeypatch.setattr(_redact, "_secrets", set(_redact._secrets))
+    monkeypatch.setattr(_redact, "_secret_re", _redact._secret_re)
+
+
+@pytest.mark.usefixtures("private_registry")
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    secret=st.text(_SECRET_CHARS, min_size=6, max_size=60),
+    prefix=st.text(max_size=30),
+    suffix=st.text(max_size=30),
+)
+def test_registered_secrets_never_survive(secret: str, prefix: str, suffix: str) -> None:
+    register_secret(secret)
+    for text in (prefix + secret + suffix, prefix + quote(secret, safe="") + suffix):
+        assert secret not in redact_text(text)
