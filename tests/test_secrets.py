@@ -333,3 +333,15 @@ def test_cli_debug_output_has_no_secrets(moto: S3Server, tmp_path: Path) -> None
     assert "apins.http" in debug.stderr  # apins's own records
     assert "botocore" not in debug.stderr  # but nothing from the client libraries
     assert_clean(debug.stdout + debug.stderr, {token, secret})
+
+
+def test_cli_warnings_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    from apins.cli import _show_warning
+
+    signed = "https://h/b/k?X-Amz-Signature=abcdef0123456789&X-Amz-Expires=60"
+    _show_warning(f"serving the cache: {signed} failed", UserWarning, __file__, 1)
+    err = capsys.readouterr().err
+    assert err == (
+        "apins: warning: serving the cache: https://h/b/k?X-Amz-Signature=***&X-Amz-Expires=60 "
+        "failed\n"
+    )

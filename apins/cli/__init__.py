@@ -13,7 +13,7 @@ from typing import TextIO
 
 import anyio
 
-from .._redact import redact_exception_text
+from .._redact import redact_exception_text, redact_text
 from .context import Context
 from .errors import exit_code, one_line
 from .logs import setup_logging
@@ -52,5 +52,5 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     """Warnings (e.g. "serving the cache: the store is unreachable") as one plain line."""
-    text = " ".join(str(message).split())
+    text = redact_text(" ".join(str(message).split()))
     (file or sys.stderr).write(f"apins: warning: {text}\n")
