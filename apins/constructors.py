@@ -128,11 +128,17 @@ def board_s3(
     """A board in an S3 (or S3-compatible) bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
 
     Credentials come from the usual AWS chain (environment, profile, instance role) unless
-    given; ``anonymous=True`` reads public buckets unsigned. ``cache=False`` disables the
-    local cache; by default it lives in ``$PINS_CACHE_DIR`` or the platform cache folder.
+    given; ``anonymous=True`` reads public buckets unsigned. ``endpoint_url`` defaults to
+    ``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL`` (as the AWS tools read them).
+    ``cache=False`` disables the local cache; by default it lives in ``$PINS_CACHE_DIR`` or
+    the platform cache folder.
     """
     from .stores.s3 import S3Store
 
+    if endpoint_url is None:
+        endpoint_url = (
+            os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+        )
     bucket, _, prefix = path.strip("/").partition("/")
     settings = settings or TransferSettings()
     store = S3Store(

@@ -290,3 +290,18 @@ async def test_cold_read_needs_no_head_request(seaweed: S3Server, tmp_path: Path
         store = b.backend.store  # type: ignore[attr-defined]
         # the listing gave the file's size and ETag: no HeadObject before the download
         assert store.request_counts == {"ListObjectsV2": 1, "GetObject": 2}
+
+
+async def test_endpoint_from_the_aws_environment(
+    seaweed: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_ENDPOINT_URL_S3 (then AWS_ENDPOINT_URL) points board_s3 at a server, as the AWS
+    tools and pins-python's s3fs read it."""
+    bucket = seaweed.make_bucket()
+    for name, value in seaweed.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", seaweed.endpoint_url)
+    async with apins.board_s3(f"{bucket}/env", cache=False) as board:
+        await board.pin_write({"a": 1}, "x", type="json")
+        assert await board.pin_read("x") == {"a": 1}
+        assert seaweed.endpoint_url in board.board_deparse()
