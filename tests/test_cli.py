@@ -14,7 +14,7 @@ import pytest
 from tests.mirror_support import APINS, REPO, cli_env
 from tests.servers import S3Server
 
-DOCS = REPO / "README.md"
+DOCS = REPO / "docs" / "cli.md"
 
 
 def run(
@@ -33,17 +33,17 @@ def run_json(*args: str, env: dict[str, str] | None = None) -> Any:
 
 
 def documented_help(command: str) -> str:
-    """The block after ``$ apins ... --help`` in README.md."""
+    """The block after ``$ apins ... --help`` in docs/cli.md."""
     text = DOCS.read_text()
     m = re.search(rf"^\$ {re.escape(command)}\n(.*?)^```$", text, re.M | re.S)
-    assert m, f"README.md has no '$ {command}' block"
+    assert m, f"docs/cli.md has no '$ {command}' block"
     return m.group(1)
 
 
 @pytest.mark.parametrize("command", ["apins --help", "apins mirror --help"])
 def test_help_in_docs_matches(command: str) -> None:
     real = run(*command.split()[1:]).stdout
-    assert documented_help(command) == real, f"update README.md with `{command}`"
+    assert documented_help(command) == real, f"update docs/cli.md with `{command}`"
 
 
 def test_python_m_and_version() -> None:

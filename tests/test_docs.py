@@ -20,6 +20,7 @@ in the docs                            here
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -58,10 +59,8 @@ class DocsWorld:
 
 def _bucket(server: S3Server, name: str) -> None:
     client = server.boto3_client()
-    try:
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=name)
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
 
 
 @pytest.fixture(scope="module")
