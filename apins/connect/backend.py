@@ -37,7 +37,7 @@ from ..settings import TransferSettings
 from ..stores.base import ProgressCallback
 from ..stores.http import HTTPStore
 from ..versions import VersionInfo
-from . import access
+from . import access, reconcile
 from .bundle import bundle_entries, bundle_stream
 from .client import ConnectClient
 from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
@@ -216,9 +216,29 @@ class ConnectBackend:
                     size=size if isinstance(size, int) else None,
                 )
             )
+        out = await self._drop_orphans(owner, short, str(c["guid"]), active, out)
         if not out:
             raise PinNotFound(f"Pin {owner}/{short} has no versions yet.")
         return sorted(out, key=lambda v: int(v.version))
+
+    async def _drop_orphans(
+        self, owner: str, short: str, guid: str, active: str | None, versions: list[VersionInfo]
+    ) -> list[VersionInfo]:
+        """Without the inactive bundles newer than the active one that hold no readable pin:
+        left by a writer that crashed between upload and deploy. Older bundles were deployed
+        once and are not checked (no extra request in the usual case)."""
+        floor = int(active) if active is not None else -1
+        keep = []
+        for v in versions:
+            if not v.active and int(v.version) > floor:
+                try:
+                    await self._files.read_meta_raw(guid, _rev(v.version))
+                except PinsError as e:
+                    log.debug("Skipping bundle %s of pin %s/%s: no readable pin in it (%s).",
+                              v.version, owner, short, e)  # fmt: skip
+                    continue
+            keep.append(v)
+        return keep
 
     async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
         """For pin_watch: one GET of the content item (its active bundle); only when that
@@ -476,11 +496,13 @@ class ConnectBackend:
         page = render_index(meta, full, server_url=self.client.server_url, preview=preview)
         entries = await anyio.to_thread.run_sync(bundle_entries, list(files), data_txt, page)
         chunk = self.settings.chunk_size
+        sent = reconcile.SentBodies()
         bundle = await self.client.upload(
             f"v1/content/{guid}/bundles",
-            lambda: bundle_stream(entries, chunk_size=chunk, progress=progress,
-                                  key=f"{full} bundle"),
+            lambda: sent.wrap(bundle_stream(entries, chunk_size=chunk, progress=progress,
+                                            key=f"{full} bundle")),
             what=f"Uploading a new version of pin {full}",
+            applied=lambda: reconcile.find_uploaded(self.client, guid, sent),
         )  # fmt: skip
         if not isinstance(bundle, dict) or "id" not in bundle:
             raise ConnectError(f"Uploading pin {full}: unexpected answer {bundle!r:.200}")
@@ -489,12 +511,14 @@ class ConnectBackend:
             task = await self.client.send_json(
                 "POST", f"v1/content/{guid}/deploy", {"bundle_id": bid},
                 what=f"Deploying version {bid} of pin {full}",
+                applied=lambda: reconcile.deployed(self.client, guid, bid),
             )  # fmt: skip
             if not isinstance(task, dict) or "task_id" not in task:
                 raise ConnectError(f"Deploying pin {full}: unexpected answer {task!r:.200}")
-            await self.client.follow_task(
-                str(task["task_id"]), what=f"Deploying version {bid} of pin {full}"
-            )
+            if task["task_id"] is not None:  # None: deployed already (the answer was lost)
+                await self.client.follow_task(
+                    str(task["task_id"]), what=f"Deploying version {bid} of pin {full}"
+                )
         except BaseException:
             await self._quietly(
                 f"v1/content/{guid}/bundles/{bid}", f"Removing the failed version {bid} of {full}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,8 @@ class ConnectClient:
     def _get_session(self) -> aiohttp.ClientSession:
         import aiohttp
 
+        from ..stores.http import no_blind_retry
+
         if self._session is None or self._session.closed:
             s = self.settings
             self._session = aiohttp.ClientSession(
@@ -107,6 +109,7 @@ class ConnectClient:
                 headers={"Accept-Encoding": "identity"},
                 trace_configs=request_tracing(),
             )
+            no_blind_retry(self._session)
         return self._session
 
     def url(self, path: str) -> URL:
@@ -263,18 +266,41 @@ class ConnectClient:
             what=what,
         )
 
-    async def send_json(self, method: str, path: str, body: Json, *, what: str) -> Json:
-        """POST/PATCH a JSON body once (not retried: it changes the server)."""
-        return await _once(self._json_once(method, path, what=what, json_body=body), what)
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        body: Json,
+        *,
+        what: str,
+        applied: Callable[[], Awaitable[Json | None]] | None = None,
+    ) -> Json:
+        """POST/PATCH a JSON body. Without ``applied`` it is sent once (it changes the
+        server); with it, a failed attempt is retried only after ``applied()`` found that it
+        did not take effect (see :func:`apins.transfer.retry.with_retries`)."""
+        if applied is None:
+            return await _once(self._json_once(method, path, what=what, json_body=body), what)
+        return await with_retries(
+            lambda: self._json_once(method, path, what=what, json_body=body),
+            settings=self.settings,
+            what=what,
+            applied=applied,
+        )
 
     async def delete(self, path: str, *, what: str) -> None:
         """DELETE an API path; success is an empty answer."""
         await _once(self._json_once("DELETE", path, what=what), what)
 
     async def upload(
-        self, path: str, body_factory: Callable[[], AsyncIterator[bytes]], *, what: str
+        self,
+        path: str,
+        body_factory: Callable[[], AsyncIterator[bytes]],
+        *,
+        what: str,
+        applied: Callable[[], Awaitable[Json | None]] | None = None,
     ) -> Json:
-        """POST a streamed body (a fresh stream per attempt) and decode the JSON answer."""
+        """POST a streamed body (a fresh stream per attempt) and decode the JSON answer;
+        ``applied()`` finds an upload whose answer was lost (then it is not sent again)."""
         return await with_retries(
             lambda: self._json_once(
                 "POST",
@@ -285,6 +311,7 @@ class ConnectClient:
             ),
             settings=self.settings,
             what=what,
+            applied=applied,
         )
 
     # -- helpers over the API -------------------------------------------------------------

@@ -238,6 +238,29 @@ class SpanReader(io.RawIOBase):
 
 
 @runtime_checkable
+class WriteCheckingStore(Protocol):
+    """A store that can tell whether a write whose answer was lost took effect, so the
+    write is not repeated blindly (see ``applied`` in :func:`apins.transfer.retry.with_retries`).
+    Each check returns None when the write did not (visibly) take effect."""
+
+    async def put_applied(self, key: str, body: bytes | FileSpan) -> ObjectInfo | None:
+        """The object at ``key`` if it holds exactly ``body``."""
+        ...
+
+    async def part_applied(
+        self, key: str, upload_id: str, number: int, body: bytes | FileSpan
+    ) -> str | None:
+        """The ETag of part ``number`` of the upload if it holds exactly ``body``."""
+        ...
+
+    async def complete_applied(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectInfo | None:
+        """The object at ``key`` if it is the completion of exactly these ``parts``."""
+        ...
+
+
+@runtime_checkable
 class MultipartStore(Protocol):
     """Multipart upload primitives, driven by :mod:`apins.transfer.upload`."""
 

@@ -138,18 +138,29 @@ def request_timeout(session: aiohttp.ClientSession, s: TransferSettings) -> aioh
     return aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t)
 
 
+def no_blind_retry(session: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    """Stop aiohttp from silently sending a GET/PUT/DELETE again when its connection drops:
+    apins decides about every repeat (retry.py), and a write is checked before it is sent
+    again. (aiohttp has no public switch; its own test client flips the same attribute.)"""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
+
+
 def new_session(s: TransferSettings) -> aiohttp.ClientSession:
     """An aiohttp session for one store: pool sized by the settings, no cookies, no
     transparent decompression (bytes are hashed as stored)."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=0),
-        timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=s.connect_timeout, sock_read=s.read_timeout
-        ),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
-        auto_decompress=False,
-        trace_configs=request_tracing(),
+    return no_blind_retry(
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=s.max_connections, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=s.connect_timeout, sock_read=s.read_timeout
+            ),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
+            auto_decompress=False,
+            trace_configs=request_tracing(),
+        )
     )
 
 

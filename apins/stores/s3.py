@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
+import hashlib
 import io
 import logging
 import math
@@ -116,8 +118,39 @@ def normalize_etag(etag: str | None) -> str | None:
     return f'"{etag}"'
 
 
+async def _md5_hex(body: bytes | FileSpan) -> str:
+    """MD5 of a body (S3's ETag of a single-request object or part), off the event loop."""
+
+    def digest() -> str:
+        h = hashlib.md5(usedforsecurity=False)
+        if isinstance(body, bytes | bytearray):
+            h.update(body)
+            return h.hexdigest()
+        with body.open() as f:
+            while chunk := f.read(1024 * 1024):
+                h.update(chunk)
+        return h.hexdigest()
+
+    return await anyio.to_thread.run_sync(digest)
+
+
 def _if_match(etag: str | None) -> dict[str, str]:
     return {"CopySourceIfMatch": etag} if etag else {}
+
+
+@functools.cache
+def _one_attempt_session() -> type:
+    """aiobotocore's HTTP session with aiohttp's silent re-send turned off (see
+    :func:`apins.stores.http.no_blind_retry`)."""
+    from aiobotocore.httpsession import AIOHTTPSession
+
+    from .http import no_blind_retry
+
+    class OneAttemptSession(AIOHTTPSession):  # type: ignore[misc]
+        async def _get_session(self, proxy_url: Any) -> Any:
+            return no_blind_retry(await super()._get_session(proxy_url))
+
+    return OneAttemptSession
 
 
 def _is_transport_error(exc: BaseException) -> bool:
@@ -260,7 +293,9 @@ class S3Store:
             "max_pool_connections": s.max_connections,
             "connect_timeout": s.connect_timeout,
             "read_timeout": s.read_timeout,
-            "retries": {"max_attempts": 1, "mode": "standard"},
+            # one attempt: retries are apins's (botocore's max_attempts counts retries, so
+            # max_attempts=1 meant one hidden, blind retry of every request, writes included)
+            "retries": {"total_max_attempts": 1, "mode": "standard"},
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",
         }
@@ -268,6 +303,7 @@ class S3Store:
             options["s3"] = {"addressing_style": "path"}
         # SigV4 for presigned reads too (botocore would presign with the legacy SigV2)
         options["signature_version"] = UNSIGNED if self.anonymous else "s3v4"
+        options["http_session_cls"] = _one_attempt_session()
         session = AioSession(profile=self.profile)
         access_key, secret_key, token = self._secrets
         region = self.region or (None if not self.endpoint_url else "us-east-1")
@@ -497,8 +533,64 @@ class S3Store:
 
     async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """PutObject of a small in-memory body."""
-        r = await self._retry("put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data)
-        return self._info(key, len(data), r.get("ETag"), None)
+
+        async def once() -> ObjectInfo:
+            r = await self._call("put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data)
+            return self._info(key, len(data), r.get("ETag"), None)
+
+        return await with_retries(
+            once,
+            settings=self.settings,
+            what=f"S3 put_object on {self._where(key)}",
+            applied=lambda: self.put_applied(key, data),
+        )
+
+    # -- did a write whose answer was lost take effect? ----------------------------------------
+
+    async def put_applied(self, key: str, body: bytes | FileSpan) -> ObjectInfo | None:
+        """The object at ``key`` if it holds exactly ``body`` (size and MD5 ETag)."""
+        try:
+            r = await self._call("head_object", key, Bucket=self.bucket, Key=self._k(key))
+        except ObjectNotFound:
+            return None
+        size, etag = int(r["ContentLength"]), normalize_etag(r.get("ETag"))
+        if size != len(body) or etag != f'"{await _md5_hex(body)}"':
+            return None
+        return self._info(key, size, etag, r.get("LastModified"))
+
+    async def part_applied(
+        self, key: str, upload_id: str, number: int, body: bytes | FileSpan
+    ) -> str | None:
+        """The ETag of part ``number`` if ListParts shows it with ``body``'s size and MD5."""
+        marker = 0
+        while True:
+            r = await self._call(
+                "list_parts", key, Bucket=self.bucket, Key=self._k(key), UploadId=upload_id,
+                PartNumberMarker=marker,
+            )  # fmt: skip
+            for part in r.get("Parts", []):
+                if int(part["PartNumber"]) != number:
+                    continue
+                etag = normalize_etag(part.get("ETag"))
+                if int(part["Size"]) == len(body) and etag == f'"{await _md5_hex(body)}"':
+                    return etag
+                return None
+            marker = int(r.get("NextPartNumberMarker") or 0)
+            if not r.get("IsTruncated") or marker <= 0:
+                return None
+
+    async def complete_applied(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectInfo | None:
+        """The object at ``key`` if its ETag is the multipart ETag of exactly ``parts``."""
+        digest = hashlib.md5(usedforsecurity=False)
+        for _, etag in parts:
+            digest.update(bytes.fromhex(etag.strip('"')))
+        try:
+            info = await self.head(key)
+        except ObjectNotFound:
+            return None
+        return info if info.etag == f'"{digest.hexdigest()}-{len(parts)}"' else None
 
     async def put_file_single(
         self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None

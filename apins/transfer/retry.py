@@ -30,6 +30,7 @@ from ..errors import TransferError
 from ..settings import TransferSettings
 
 T = TypeVar("T")
+log = logging.getLogger("apins.transfer")
 
 log = logging.getLogger("apins.transfer")
 
@@ -187,13 +188,21 @@ def probing() -> bool:
 
 
 async def with_retries(
-    fn: Callable[[], Awaitable[T]], *, settings: TransferSettings, what: str
+    fn: Callable[[], Awaitable[T]],
+    *,
+    settings: TransferSettings,
+    what: str,
+    applied: Callable[[], Awaitable[T | None]] | None = None,
 ) -> T:
     """Await ``fn()``, retrying transient failures up to ``settings.retries`` times.
 
     Non-transient errors propagate at once. When every attempt failed (or the next wait
     would pass the verb's deadline, or the store is unreachable during an offline probe),
     raises TransferError naming ``what`` and the attempt count, chained to the last error.
+
+    For a write, ``applied()`` looks at the server after a failed attempt (whose answer may
+    have been lost after the server applied it) and returns the result when the write took
+    effect, so it is not repeated blindly; None (or an error) means: try again.
     """
     attempts = settings.retries + 1
     for attempt in range(attempts):
@@ -202,6 +211,10 @@ async def with_retries(
         except Exception as exc:
             if not is_transient(exc):
                 raise
+            if applied is not None:
+                done = await _check_applied(applied, what)
+                if done is not None:
+                    return done
             delay = retry_delay(attempt, exc, settings)
             left = remaining_time()
             final = attempt + 1 >= attempts
@@ -215,6 +228,17 @@ async def with_retries(
             )  # fmt: skip
         await anyio.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _check_applied(applied: Callable[[], Awaitable[T | None]], what: str) -> T | None:
+    try:
+        done = await applied()
+    except Exception as exc:  # the check failed too: repeating the write is the safe choice
+        log.debug("%s: could not check whether a failed attempt took effect: %s", what, exc)
+        return None
+    if done is not None:
+        log.debug("%s: the answer was lost, but the write took effect; not repeated", what)
+    return done
 
 
 def _gave_up(what: str, tried: int, exc: BaseException, why: str = "") -> TransferError:

@@ -17,7 +17,14 @@ from typing import Protocol, runtime_checkable
 import anyio
 
 from ..settings import TransferSettings
-from ..stores.base import FileSpan, MultipartStore, ObjectInfo, ProgressCallback, Store
+from ..stores.base import (
+    FileSpan,
+    MultipartStore,
+    ObjectInfo,
+    ProgressCallback,
+    Store,
+    WriteCheckingStore,
+)
 from ._util import Meter, first_error, spans
 from .retry import with_retries
 
@@ -93,7 +100,16 @@ async def _single(
                 meter.rewind(sent)
                 raise
 
-        info = await with_retries(attempt, settings=settings, what=f"uploading {key}")
+        applied = None
+        if isinstance(store, WriteCheckingStore):
+            checking = store
+
+            async def applied() -> ObjectInfo | None:
+                return await checking.put_applied(key, FileSpan(path, 0, size))
+
+        info = await with_retries(
+            attempt, settings=settings, what=f"uploading {key}", applied=applied
+        )
         meter.done = size
         return info
     if size >= settings.multipart_threshold:
@@ -130,9 +146,15 @@ async def _multipart(
                 # streamed from disk by the store: memory stays at a few chunks per part
                 return await store.upload_part(key, upload_id, number, FileSpan(path, start, end))
 
+            async def applied() -> str | None:
+                if not isinstance(store, WriteCheckingStore):
+                    return None
+                return await store.part_applied(key, upload_id, number, FileSpan(path, start, end))
+
             etags[number] = await with_retries(
-                attempt, settings=settings, what=f"uploading part {number} of {key}"
-            )
+                attempt, settings=settings, what=f"uploading part {number} of {key}",
+                applied=applied,
+            )  # fmt: skip
             meter.add(end - start)
 
         async def worker() -> None:
@@ -150,10 +172,18 @@ async def _multipart(
                     tg.start_soon(worker)
         except BaseExceptionGroup as group:
             raise first_error(group) from None
+        parts = sorted(etags.items())
+
+        async def completed() -> ObjectInfo | None:
+            if not isinstance(store, WriteCheckingStore):
+                return None
+            return await store.complete_applied(key, upload_id, parts)
+
         return await with_retries(
-            lambda: store.complete_multipart(key, upload_id, sorted(etags.items())),
+            lambda: store.complete_multipart(key, upload_id, parts),
             settings=settings,
             what=what,
+            applied=completed,
         )
     except BaseException:
         with anyio.move_on_after(ABORT_TIMEOUT, shield=True):

@@ -1,0 +1,298 @@
+"""The fault suite: every wire fault x every board kind (tests/boards.py), through the proxy.
+
+For each case: the verb succeeds with the right bytes or raises one PinsError subclass;
+never a wrong byte; no unverified or torn file in the cache; no hang past the configured
+timeouts (each case runs under a deadline); attempts are counted at the proxy; 4xx other than
+408/429 is never retried; Retry-After is honoured. Writes whose answer is lost after the
+server applied them are not repeated blindly (S3: HEAD / ListParts; Connect: the bundle is
+found by its content, the deploy by the active bundle).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import pytest
+
+from apins import TransferSettings
+from apins.errors import PinsError
+from tests.boards import KINDS, Rig, seed
+from tests.faultproxy import Fault, FaultProxy, RequestRecord, s3_error
+
+KiB, MiB = 1024, 1024 * 1024
+DATA = random.Random(7).randbytes(96 * KiB)
+#: small objects, small ranges, short timeouts: the whole suite stays fast
+FAST = TransferSettings(
+    range_threshold=32 * KiB,
+    part_size=16 * KiB,
+    chunk_size=8 * KiB,
+    max_concurrency=4,
+    retries=5,
+    backoff_base=0.02,
+    backoff_max=0.2,
+    retry_after_max=2.0,
+    connect_timeout=2.0,
+    read_timeout=1.0,
+)
+#: a verb that takes longer than this has hung
+CASE_DEADLINE = 30.0
+
+
+@pytest.fixture(params=sorted(KINDS))
+async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    async with KINDS[request.param](request, tmp_path) as r:
+        yield r
+
+
+def file_path(filename: str) -> str:
+    return rf"/{re.escape(filename)}(\?|$)"
+
+
+def check_cache(cache: Path, filename: str, good: bytes) -> None:
+    """Every committed copy of the file holds exactly ``good``; no temp file is left."""
+    if not cache.exists():
+        return
+    for p in cache.rglob("*"):
+        if not p.is_file():
+            continue
+        assert p.parent.name != ".tmp", f"temp file left in the cache: {p}"
+        assert not p.name.endswith(".tmp"), f"temp file left in the cache: {p}"
+        if p.name == filename:
+            assert p.read_bytes() == good, f"wrong bytes cached at {p}"
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadCase:
+    faults: Callable[[str], list[Fault]]
+    #: "ok": must succeed; "error": must raise a PinsError; "either"
+    expect: str = "ok"
+    #: the least time the case must take (e.g. a Retry-After waited out)
+    min_seconds: float = 0.0
+    #: exactly this many attempts of the faulted request
+    attempts: int | None = None
+
+
+def _on_data(kind: str, **opts: object) -> Callable[[str], list[Fault]]:
+    return lambda f: [Fault(kind, "GET", file_path(f), **opts)]  # type: ignore[arg-type]
+
+
+def _burst(f: str) -> list[Fault]:
+    return [
+        Fault("status", "GET", file_path(f), nth=i, status=s)
+        for i, s in enumerate((500, 502, 503, 504), 1)
+    ]
+
+
+def _slowdown(f: str) -> list[Fault]:
+    fault = s3_error("SlowDown")
+    fault.method, fault.path, fault.count = "GET", file_path(f), 2
+    return [fault]
+
+
+READS: dict[str, ReadCase] = {
+    "reset-mid-body": ReadCase(_on_data("reset", after=5000)),
+    "close-mid-body": ReadCase(_on_data("close", after=5000)),
+    "short-body": ReadCase(_on_data("short")),
+    "5xx-burst": ReadCase(_burst),
+    "slowdown": ReadCase(_slowdown),
+    "429-retry-after": ReadCase(
+        _on_data("status", status=429, headers={"Retry-After": "1"}), min_seconds=1.0
+    ),
+    "503-retry-after": ReadCase(
+        _on_data("status", status=503, headers={"Retry-After": "1"}), min_seconds=1.0
+    ),
+    "stall-head": ReadCase(_on_data("stall_head"), min_seconds=FAST.read_timeout),
+    "stall-body": ReadCase(_on_data("stall_body", after=5000), min_seconds=FAST.read_timeout),
+    "503-forever": ReadCase(_on_data("status", status=503, count=None), expect="error"),
+    "403": ReadCase(_on_data("status", status=403, count=None), expect="error", attempts=1),
+    "404": ReadCase(_on_data("status", status=404, count=None), expect="error", attempts=1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(READS))
+async def test_read_fault(rig: Rig, tmp_path: Path, case: str) -> None:
+    spec = READS[case]
+    _, filename = await seed(rig, tmp_path, DATA)
+    cache = tmp_path / "cache"
+    async with FaultProxy(rig.upstream) as proxy:
+        faults = [proxy.add(f) for f in spec.faults(filename)]
+        start = time.monotonic()
+        outcome: list[str] | PinsError
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, FAST, cache) as b:
+                try:
+                    outcome = await b.pin_download("blob")
+                except PinsError as e:
+                    outcome = e
+        elapsed = time.monotonic() - start
+    seen = faults[0].seen
+    assert faults[0].fired >= 1, "the fault was never injected"
+    if isinstance(outcome, PinsError):
+        assert spec.expect in ("error", "either"), f"{case}: {type(outcome).__name__}: {outcome}"
+    else:
+        assert spec.expect in ("ok", "either"), f"{case}: succeeded"
+        assert Path(outcome[0]).read_bytes() == DATA
+    if spec.attempts is not None:
+        assert seen == spec.attempts, f"{case}: {seen} attempts"
+    assert elapsed >= spec.min_seconds * 0.9, elapsed
+    check_cache(cache, filename, DATA)
+
+
+async def test_object_replaced_mid_download(rig: Rig, tmp_path: Path) -> None:
+    """The object is rewritten upstream between two ranges: never a mix, never cached."""
+    if rig.replace is None:
+        pytest.skip("bundles on Connect never change")
+    version, filename = await seed(rig, tmp_path, DATA)
+    other = random.Random(8).randbytes(len(DATA))
+    cache = tmp_path / "cache"
+
+    async def rewrite(_: RequestRecord) -> None:
+        assert rig.replace is not None
+        await rig.replace("blob", version, filename, other)
+
+    s = TransferSettings(**{**_fields(FAST), "max_concurrency": 1})
+    async with FaultProxy(rig.upstream) as proxy:
+        proxy.add(Fault("hook", "GET", file_path(filename), nth=2, hook=rewrite))
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, s, cache) as b:
+                try:
+                    (got,) = await b.pin_download("blob")
+                except PinsError:
+                    got = None
+    if got is not None:  # only the recorded bytes may come out
+        assert Path(got).read_bytes() == DATA
+    check_cache(cache, filename, DATA)
+
+
+def _fields(s: TransferSettings) -> dict[str, object]:
+    return {f: getattr(s, f) for f in s.__dataclass_fields__}
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+MULTI = TransferSettings(
+    **{**_fields(FAST), "multipart_threshold": 5 * MiB, "part_size": 5 * MiB, "read_timeout": 5}
+)
+BIG = random.Random(9).randbytes(5 * MiB + 1000)
+
+
+@dataclass
+class WriteCase:
+    kinds: tuple[str, ...]
+    #: method and path regex of the faulted request
+    method: str
+    path: str
+    fault: str = "lost"
+    data: bytes = DATA
+    settings: TransferSettings = FAST
+    opts: dict[str, object] | None = None
+
+
+S3 = ("s3-seaweed", "s3-moto")
+WRITES: dict[str, WriteCase] = {
+    "lost-put-data.txt": WriteCase(S3, "PUT", r"/data\.txt(\?|$)"),
+    "lost-put-file": WriteCase(S3, "PUT", r"/blob\.bin(\?|$)"),
+    "lost-upload-part": WriteCase(S3, "PUT", r"[?&]partNumber=1(&|$)", data=BIG, settings=MULTI),
+    "lost-complete-multipart": WriteCase(
+        S3, "POST", r"/blob\.bin\?uploadId=", data=BIG, settings=MULTI
+    ),
+    "503-burst-put": WriteCase(S3, "PUT", r"/blob\.bin(\?|$)", fault="status", opts={"count": 3}),
+    "lost-bundle-upload": WriteCase(("connect",), "POST", r"/bundles$"),
+    "lost-deploy": WriteCase(("connect",), "POST", r"/deploy$"),
+    "503-burst-bundle-upload": WriteCase(
+        ("connect",), "POST", r"/bundles$", fault="status", opts={"count": 3}
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("rig", "case"),
+    [(kind, case) for case in sorted(WRITES) for kind in WRITES[case].kinds],
+    indirect=["rig"],
+)
+async def test_write_fault(rig: Rig, tmp_path: Path, case: str) -> None:
+    spec = WRITES[case]
+    src = tmp_path / "blob.bin"
+    src.write_bytes(spec.data)
+    async with FaultProxy(rig.upstream) as proxy:
+        fault = proxy.add(Fault(spec.fault, spec.method, spec.path, **(spec.opts or {})))  # type: ignore[arg-type]
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, spec.settings, tmp_path / "cache") as b:
+                await b.pin_upload(str(src), "blob")
+        assert fault.fired >= 1, "the fault was never injected"
+        if spec.fault == "lost":  # the write took effect: it is never sent again
+            assert fault.seen == 1, f"{case}: sent {fault.seen} times"
+        else:
+            assert fault.seen == fault.fired + 1
+    async with rig.direct() as d:
+        versions = await d.pin_versions("blob")
+        assert len(versions) == 1, versions
+        (got,) = await d.pin_download("blob")
+        assert Path(got).read_bytes() == spec.data
+    if rig.connect is not None:  # no orphan bundle: exactly one, and it is active
+        bundles = await _bundles(rig)
+        assert [b["active"] for b in bundles] == [True], bundles
+    if rig.s3 is not None:
+        uploads = rig.s3.boto3_client().list_multipart_uploads(Bucket=rig.bucket)
+        assert not uploads.get("Uploads"), uploads
+
+
+async def _bundles(rig: Rig) -> list[dict[str, object]]:
+    from tests.connect_support import api
+
+    items = await api(rig.connect.url, "key-a", "GET", "v1/content?name=blob")
+    (item,) = items
+    result: list[dict[str, object]] = await api(
+        rig.connect.url, "key-a", "GET", f"v1/content/{item['guid']}/bundles"
+    )
+    return result
+
+
+async def test_orphan_bundle_never_breaks_reads(tmp_path: Path) -> None:
+    """An inactive bundle left by a crash between upload and deploy (no readable pin in it)
+    is skipped by pin_versions; pin_read and pin_versions keep working."""
+    import gzip
+    import io
+    import tarfile
+
+    from apins.connect import board_connect
+    from apins.testing.connect import ConnectEmulator
+    from tests.connect_support import api
+
+    async with (
+        ConnectEmulator(root=tmp_path / "connect", users={"alice": "key-a"}) as server,
+        board_connect(server.url, "key-a", cache=tmp_path / "cache") as b,
+    ):
+        await b.pin_write({"n": 1}, "jsn", type="json")
+        (good,) = await b.pin_versions("jsn")
+        guid = (await api(server.url, "key-a", "GET", "v1/content?name=jsn"))[0]["guid"]
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            info = tarfile.TarInfo("index.html")
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"hi"))
+        import aiohttp
+
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(
+                f"{server.url}/__api__/v1/content/{guid}/bundles",
+                data=gzip.compress(raw.getvalue()),
+                headers={"Authorization": "Key key-a"},
+            ) as r,
+        ):
+            assert r.status < 400
+        versions = await b.pin_versions("jsn")
+        assert [v.version for v in versions] == [good.version]
+        assert await b.pin_read("jsn") == {"n": 1}
+        for v in versions:
+            await b.pin_meta("jsn", v.version)
