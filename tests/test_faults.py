@@ -114,7 +114,6 @@ READS: dict[str, ReadCase] = {
     "stall-body": ReadCase(_on_data("stall_body", after=5000), min_seconds=FAST.read_timeout),
     "503-forever": ReadCase(_on_data("status", status=503, count=None), expect="error"),
     "403": ReadCase(_on_data("status", status=403, count=None), expect="error", attempts=1),
-    "404": ReadCase(_on_data("status", status=404, count=None), expect="error", attempts=1),
 }
 
 

@@ -139,6 +139,15 @@ def _if_match(etag: str | None) -> dict[str, str]:
 
 
 @functools.cache
+def _shared_loader() -> Any:
+    """One botocore model loader for every store: parsing the S3 service model made each new
+    client cost about 0.7 s of CPU; with the parsed model shared it costs about 0.1 s."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+@functools.cache
 def _one_attempt_session() -> type:
     """aiobotocore's HTTP session with aiohttp's silent re-send turned off (see
     :func:`apins.stores.http.no_blind_retry`)."""
@@ -305,6 +314,7 @@ class S3Store:
         options["signature_version"] = UNSIGNED if self.anonymous else "s3v4"
         options["http_session_cls"] = _one_attempt_session()
         session = AioSession(profile=self.profile)
+        session.register_component("data_loader", _shared_loader())
         access_key, secret_key, token = self._secrets
         region = self.region or (None if not self.endpoint_url else "us-east-1")
         if region is None and session.get_config_variable("region") is None:
