@@ -134,6 +134,8 @@ async def test_read_fault(rig: Rig, tmp_path: Path, case: str) -> None:
                     outcome = e
         elapsed = time.monotonic() - start
     seen = faults[0].seen
+    result = type(outcome).__name__ if isinstance(outcome, PinsError) else "ok"
+    print(f"MATRIX read {case}: {result}, {seen} attempts, {elapsed:.1f} s")  # -s shows it
     assert faults[0].fired >= 1, "the fault was never injected"
     if isinstance(outcome, PinsError):
         assert spec.expect in ("error", "either"), f"{case}: {type(outcome).__name__}: {outcome}"
@@ -165,8 +167,11 @@ async def test_object_replaced_mid_download(rig: Rig, tmp_path: Path) -> None:
             async with rig.board(proxy.url, s, cache) as b:
                 try:
                     (got,) = await b.pin_download("blob")
-                except PinsError:
+                except PinsError as e:
                     got = None
+                    print(f"MATRIX replaced: {type(e).__name__}")
+    if got is not None:
+        print("MATRIX replaced: ok")
     if got is not None:  # only the recorded bytes may come out
         assert Path(got).read_bytes() == DATA
     check_cache(cache, filename, DATA)
@@ -228,6 +233,7 @@ async def test_write_fault(rig: Rig, tmp_path: Path, case: str) -> None:
             async with rig.board(proxy.url, spec.settings, tmp_path / "cache") as b:
                 await b.pin_upload(str(src), "blob")
         assert fault.fired >= 1, "the fault was never injected"
+        print(f"MATRIX write {case}: ok, sent {fault.seen} times")
         if spec.fault == "lost":  # the write took effect: it is never sent again
             assert fault.seen == 1, f"{case}: sent {fault.seen} times"
         else:
