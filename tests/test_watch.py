@@ -28,7 +28,7 @@ from apins.watch import PinWatch
 from tests._helpers import PYTHON, subprocess_env
 from tests.connect_support import USERS
 from tests.faultproxy import FaultProxy
-from tests.servers import NginxServer, S3Server
+from tests.servers import GCSServer, NginxServer, S3Server
 
 #: fail fast at the store: the watch's own retries are what these tests count
 FAST = TransferSettings(retries=0, connect_timeout=2.0, read_timeout=10.0)
@@ -211,6 +211,26 @@ async def test_s3_recovers_within_retries(seaweed: S3Server) -> None:
         proxy.cut_once(lambda r: "list-type=2" in r.path, after_body_bytes=10)
         assert (await next_meta(watch)).version == v2
         assert len(proxy.cuts) == 1
+
+
+async def test_gcs_poll_is_one_listing(fakegcs: GCSServer) -> None:
+    """GCS inherits pin_watch from PathBackend: one objects.list per idle poll."""
+    bucket = fakegcs.make_bucket()
+    proxy = FaultProxy(fakegcs.url)
+    async with proxy:
+        board = apins.board_gcs(f"{bucket}/watch", cache=False, endpoint_url=proxy.url)
+        async with board:
+            await write(board, "p", 1)
+            watch = board.pin_watch("p", interval=0.05)
+            await next_meta(watch)
+            start = len(proxy.requests)
+            polls = await idle_polls(watch, 1.0)
+            seen = proxy.requests[start:]
+            assert polls >= 3
+            assert polls - 1 <= len(seen) <= polls
+            assert all(r.method == "GET" and f"/b/{bucket}/o?" in r.path for r in seen)
+            v2, v3 = await write(board, "p", 2), await write(board, "p", 3)
+            assert [(await next_meta(watch)).version for _ in range(2)] == [v2, v3]
 
 
 # -- URL (nginx): one conditional GET of _pins.yaml per poll, 304 when unchanged ---------------
