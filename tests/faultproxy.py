@@ -149,6 +149,10 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
         self.url = ""
+        #: client connections accepted so far, and the most open at once
+        self.connections = 0
+        self.peak_connections = 0
+        self._open = 0
 
     async def __aenter__(self) -> FaultProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -216,6 +220,9 @@ class FaultProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
+        self._open += 1
+        self.peak_connections = max(self.peak_connections, self._open)
         up_writer: asyncio.StreamWriter | None = None
         try:
             up_writer = await self._exchange(reader, writer)
@@ -227,6 +234,7 @@ class FaultProxy:
             for w in (writer, up_writer):
                 if w is not None:
                     w.close()
+            self._open -= 1
             self._tasks.discard(task)
 
     def _pick(self, record: RequestRecord) -> Fault | None:

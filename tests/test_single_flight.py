@@ -93,6 +93,7 @@ async def test_thousand_cold_readers_one_download_s3(
     assert seen.pop("t.parquet") == 1 and seen.pop("data.txt") == 1
     assert 1 <= seen.pop("list") <= 2
     assert seen == {}
+    assert proxy.peak_connections <= settings.max_connections
 
 
 async def test_memo_spares_data_txt_but_latest_stays_fresh(
