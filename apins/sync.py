@@ -440,6 +440,7 @@ def mirror(
     concurrency: int = 8,
     stop_on_error: bool = False,
     progress: Progress = None,
+    shard: tuple[int, int] | None = None,
 ) -> MirrorReport:
     """Copy pins between boards, blocking (see :func:`apins.mirror` for every option)."""
     from ._mirror.run import mirror as amirror
@@ -459,5 +460,6 @@ def mirror(
         concurrency=concurrency,
         stop_on_error=stop_on_error,
         progress=progress,
+        shard=shard,
     )
     return _portal.call(run)

@@ -89,6 +89,21 @@ class MirrorReport:
         }
 
 
+def merge_reports(reports: list[MirrorReport], seconds: float = 0.0) -> MirrorReport:
+    """One report for several shards of one mirror (lists joined and sorted, counts summed)."""
+    merged = MirrorReport(dry_run=any(r.dry_run for r in reports), seconds=seconds)
+    for r in reports:
+        merged.copied += r.copied
+        merged.skipped += r.skipped
+        merged.deleted += r.deleted
+        merged.failed += r.failed
+        merged.bytes += r.bytes
+        merged.server_side_files += r.server_side_files
+    for refs in (merged.copied, merged.skipped, merged.deleted):
+        refs.sort(key=lambda r: (r.pin, r.version or ""))
+    return merged
+
+
 class MirrorFailed(PinsError):
     """Raised by ``mirror(..., stop_on_error=True)`` at the first failure; holds the report."""
 

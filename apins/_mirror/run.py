@@ -28,6 +28,7 @@ from .plan import (
     target_pin_name,
 )
 from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
+from .shard import Shard, check_shard, in_shard
 
 if TYPE_CHECKING:
     from ..board import Board
@@ -83,6 +84,7 @@ async def mirror(
     concurrency: int = 8,
     stop_on_error: bool = False,
     progress: Progress = None,
+    shard: Shard | None = None,
 ) -> MirrorReport:
     """Copy pins from ``source`` to ``target`` version by version, as bytes.
 
@@ -97,19 +99,29 @@ async def mirror(
     reported in ``MirrorReport.failed``; with ``stop_on_error`` the first failure cancels the
     rest and raises :class:`MirrorFailed` (its ``report`` says what was done).
     ``progress``: True for a bar, or a callback receiving every transfer's events.
+    ``shard=(k, n)`` (``0 <= k < n``): only the pins whose stable hash of the name is ``k``
+    mod ``n`` (and, with ``delete``, only such target orphans), so ``n`` processes or hosts
+    running shards ``0..n-1`` together mirror the whole board without coordinating.
     """
     check_versions_arg(versions)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive number, not {concurrency!r}")
     cutoff = parse_since(since)
+    shard = check_shard(shard)
     if target.backend.read_only and not dry_run:
         raise ReadOnlyBoard(f"cannot mirror into {target.board_deparse()}: it is read-only")
     started = time.monotonic()
     run = _Run(MirrorReport(dry_run=dry_run), stop_on_error, concurrency)
     pins = [names] if isinstance(names, str) else (list(names) if names is not None else None)
+    every_pin = pins
+    if shard is not None:
+        every_pin = pins if pins is not None else await source.pin_list()
+        pins = [p for p in every_pin if in_shard(p, shard)]
     plans = await _plan_all(source, target, pins, versions, cutoff, delete, run)
     run.check_stop()
-    orphans = await _orphan_pins(target, plans, run) if delete and pins is None else []
+    orphans: list[PinPlan] = []
+    if delete and names is None:
+        orphans = await _orphan_pins(target, plans, run, every_pin, shard)
     run.check_stop()
     if dry_run:
         await _dry_run(source, plans, orphans, run)
@@ -170,10 +182,21 @@ async def _plan_all(
     return plans
 
 
-async def _orphan_pins(target: Board, plans: list[PinPlan], run: _Run) -> list[PinPlan]:
-    """Target pins the source does not have at all (delete=True without names=)."""
+async def _orphan_pins(
+    target: Board,
+    plans: list[PinPlan],
+    run: _Run,
+    every_pin: list[str] | None,
+    shard: Shard | None,
+) -> list[PinPlan]:
+    """Target pins the source does not have at all (delete=True without names=).
+
+    With a shard, ``every_pin`` is the whole source list (other shards' pins are kept) and
+    only the orphans whose target name falls in this shard are this shard's to delete.
+    """
     kept = {p.target_pin for p in plans} | {target_pin_name(p) for p in run.failed_pins}
-    orphans = [n for n in await target.pin_list() if n not in kept]
+    kept |= {target_pin_name(p) for p in every_pin or ()}
+    orphans = [n for n in await target.pin_list() if n not in kept and in_shard(n, shard)]
 
     async def versions_of(name: str) -> PinPlan:
         there = await side_versions(target.backend, name, run.meta, missing_ok=True)

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from .._mirror import MirrorReport, mirror
+from .._mirror.shard import Shard, parse_shard
 from .context import Context
 from .errors import FAILED, NOT_FOUND, UsageError, one_line
 from .output import emit_json
@@ -34,6 +35,14 @@ def report_exit(report: MirrorReport) -> int:
     return NOT_FOUND if all(f.not_found for f in report.failed) else FAILED
 
 
+def shard_arg(text: str) -> Shard:
+    """``k/n`` with 0 <= k < n (argparse type)."""
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 async def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
     if args.source == args.target:
         raise UsageError("source and target are the same board")
@@ -51,6 +60,7 @@ async def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
                 concurrency=args.concurrency,
                 stop_on_error=args.stop_on_error,
                 progress=bar,
+                shard=args.shard,
             )
     finally:
         if bar is not None:
@@ -101,4 +111,9 @@ def add_mirror_command(sub: Any, common: argparse.ArgumentParser) -> None:
         help="versions and file transfers in flight (default: 8)",
     )  # fmt: skip
     p.add_argument("--stop-on-error", action="store_true", help="stop at the first failure")
+    p.add_argument(
+        "--shard", type=shard_arg, metavar="K/N",
+        help="only the pins whose name hashes to K mod N (0 <= K < N): run 0/N..N-1/N "
+        "anywhere to split one mirror",
+    )  # fmt: skip
     p.set_defaults(func=cmd_mirror)
