@@ -209,7 +209,29 @@ WRITES: dict[str, WriteCase] = {
     "lost-complete-multipart": WriteCase(
         S3, "POST", r"/blob\.bin\?uploadId=", data=BIG, settings=MULTI
     ),
-    "503-burst-put": WriteCase(S3, "PUT", r"/blob\.bin(\?|$)", fault="status", opts={"count": 3}),
+    "503-burst-put": WriteCase(
+        (*S3, "azure-azurite"), "PUT", r"/blob\.bin(\?|$)", fault="status", opts={"count": 3}
+    ),
+    # Azure writes are idempotent (same bytes, same key, fixed block ids): retried as they are;
+    # one 5 MiB block, so that every matching request is the faulted one
+    "503-burst-put-block": WriteCase(
+        ("azure-azurite",),
+        "PUT",
+        r"[?&]comp=block&",
+        data=BIG[: 5 * MiB],
+        settings=MULTI,
+        fault="status",
+        opts={"count": 3},
+    ),
+    "503-burst-put-block-list": WriteCase(
+        ("azure-azurite",),
+        "PUT",
+        r"[?&]comp=blocklist",
+        data=BIG,
+        settings=MULTI,
+        fault="status",
+        opts={"count": 3},
+    ),
     "lost-bundle-upload": WriteCase(("connect",), "POST", r"/bundles$"),
     "lost-deploy": WriteCase(("connect",), "POST", r"/deploy$"),
     "503-burst-bundle-upload": WriteCase(
