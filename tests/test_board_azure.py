@@ -361,3 +361,34 @@ async def test_missing_container_is_a_clear_error(azurite: AzuriteServer) -> Non
             await b.pin_list()
         with pytest.raises(apins.PinsError, match="does not exist"):
             await b.pin_write({"a": 1}, "p", type="json")
+
+
+@pytest.mark.parametrize(
+    ("what", "path", "data_size"),
+    [
+        ("Put Blob of a file", r"/blob\.bin$", 1000),
+        ("Put Blob of data.txt", r"/data\.txt$", 1000),
+        ("Put Block", r"[?&]comp=block&", 5 * MiB),
+        ("Put Block List", r"[?&]comp=blocklist", 5 * MiB),
+    ],
+)
+async def test_write_with_a_lost_answer_is_sent_again(
+    azurite: AzuriteServer, tmp_path: Path, what: str, path: str, data_size: int
+) -> None:
+    """The server did the write but the answer never came: sending it again (idempotent on
+    Azure) gives one whole version, never a duplicate or a broken one."""
+    from tests.faultproxy import Fault
+
+    src = tmp_path / "blob.bin"
+    src.write_bytes(os.urandom(data_size))
+    settings = replace(SMALL, multipart_threshold=5 * MiB, retries=2, backoff_base=0.01)
+    container = azurite.make_container()
+    async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
+        fault = proxy.add(Fault("lost", "PUT", path))
+        async with make_board(azurite.via(proxy.url), container, settings=settings) as b:
+            await b.pin_upload(str(src), "blob")
+    assert (fault.fired, fault.seen) == (1, 2), what
+    async with make_board(azurite, container) as direct:
+        assert len(await direct.pin_versions("blob")) == 1
+        (got,) = await direct.pin_download("blob")
+        assert Path(got).read_bytes() == src.read_bytes()
