@@ -89,7 +89,7 @@ def tests(session: nox.Session) -> None:
 
 
 #: the suites whose trial counts grow under APINS_STRESS=1 (see tests/_helpers.trials)
-STRESS_TESTS = ["tests/test_unversioned_race.py"]
+STRESS_TESTS = ["tests/test_unversioned_race.py", "tests/test_crash_consistency.py"]
 
 
 @nox.session

@@ -774,6 +774,24 @@ class Board:
     # -- board level -----------------------------------------------------------------------
 
     @bounded
+    async def sweep(self, grace: float = 600.0, name: str | None = None) -> list[str]:
+        """Remove what crashed apins writers left on the board (or in pin ``name``), once it
+        has been untouched for ``grace`` seconds: staging folders (folder boards), version
+        folders without data.txt and unfinished multipart uploads (S3). Returns what was
+        removed. Every write also sweeps its own pin after the same grace period.
+
+        Use ``grace=0`` only when no apins writer is at work on the board.
+        """
+        self._check_writable("sweep")
+        sweeper = getattr(self._backend, "sweep", None)
+        if sweeper is None:
+            return []
+        removed: list[str] = await sweeper(grace, name)
+        if removed:
+            log.info("Swept %d leftover(s) of crashed writes: %s", len(removed), removed)
+        return removed
+
+    @bounded
     async def write_board_manifest(self) -> dict[str, list[str]]:
         """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
         self._check_writable("write_board_manifest")

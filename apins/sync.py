@@ -268,6 +268,10 @@ class SyncBoard:
     def write_board_manifest(self) -> dict[str, list[str]]:
         return dict(self._run("write_board_manifest"))
 
+    @_doc
+    def sweep(self, grace: float = 600.0, name: str | None = None) -> list[str]:
+        return list(self._run("sweep", grace, name))
+
 
 class SyncWatch:
     """The blocking twin of :class:`apins.watch.PinWatch`: ``for meta in watch: ...``.

@@ -12,7 +12,7 @@ import xxhash
 
 import apins
 from apins.meta import Meta
-from apins.stores.folder import TMP_PREFIX
+from apins.stores.folder import STAGING_SUFFIX, TMP_PREFIX
 from tests._helpers import HELPERS, PYTHON, file_size, list_files, subprocess_env
 
 WORKER = str(HELPERS / "pin_worker.py")
@@ -43,6 +43,23 @@ def expect_line(proc: subprocess.Popen[str], want: str) -> None:
 
 def hidden_entries(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.startswith(".")]
+
+
+def staging_of(root: Path) -> Path:
+    """Where a folder board stages its writes: a hidden sibling of the board folder."""
+    return root.parent / f".{root.name}{STAGING_SUFFIX}"
+
+
+def assert_pins_python_sees(root: Path, expected: dict[str, list[str]]) -> None:
+    """pins-python 0.9.2 lists exactly these pins and versions, and reads and searches."""
+    import pins
+
+    board = pins.board_folder(str(root), allow_pickle_read=True)
+    assert sorted(board.pin_list()) == sorted(expected)
+    for pin, versions in expected.items():
+        assert list(board.pin_versions(pin)["version"]) == versions
+        board.pin_read(pin)
+    assert len(board.pin_search()) == len(expected)
 
 
 async def assert_every_version_complete(board: apins.Board, pin: str, root: Path) -> list[Meta]:
@@ -128,9 +145,10 @@ async def test_killed_while_serialising_leaves_no_version(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    assert list_files(scratch) == []  # nothing is staged outside the board
-    # the half-written data file sits in a hidden staging folder inside the pin
-    hidden = [p for p in (root / "big").iterdir() if p.name.startswith(".apins-tmp-")]
+    assert list_files(scratch) == []  # nothing is staged in the system temp folder
+    # the half-written data file sits in the board's staging folder, beside the board
+    assert hidden_entries(root) == []
+    hidden = [p for p in staging_of(root).iterdir() if p.name.startswith(TMP_PREFIX)]
     assert len(hidden) == 1
     partial = list_files(hidden[0])
     assert [p.name for p in partial] == ["big.joblib"]
@@ -139,8 +157,8 @@ async def test_killed_while_serialising_leaves_no_version(tmp_path: Path) -> Non
         assert await board.pin_list() == ["big"]
         assert [v.version for v in await board.pin_versions("big")] == [before.version]
         assert await board.pin_read("big") == {"ok": True}
-    visible = sorted(p.name for p in (root / "big").iterdir() if not p.name.startswith("."))
-    assert visible == [before.version]
+    assert sorted(p.name for p in (root / "big").iterdir()) == [before.version]
+    assert_pins_python_sees(root, {"big": [before.version]})
 
 
 async def test_killed_while_committing_leaves_only_a_hidden_folder(tmp_path: Path) -> None:
@@ -158,14 +176,16 @@ async def test_killed_while_committing_leaves_only_a_hidden_folder(tmp_path: Pat
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    leftovers = [p for p in (root / "up").iterdir() if p.name.startswith(TMP_PREFIX)]
-    assert len(leftovers) == 1  # the half-copied version, hidden
+    assert hidden_entries(root) == []
+    leftovers = [p for p in staging_of(root).iterdir() if p.name.startswith(TMP_PREFIX)]
+    assert len(leftovers) == 1  # the half-copied version, outside the board
     partial = list(leftovers[0].rglob("big.bin"))
     assert partial and 0 < partial[0].stat().st_size < source.stat().st_size
     async with apins.board_folder(root) as board:
         assert await board.pin_list() == ["up"]
         assert [v.version for v in await board.pin_versions("up")] == [before.version]
         assert await board.pin_read("up") == {"ok": True}
+        assert_pins_python_sees(root, {"up": [before.version]})
         # the board stays writable after the crash
         after = await board.pin_upload(source, "up")
         assert [v.version for v in await board.pin_versions("up")] == [

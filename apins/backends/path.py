@@ -13,6 +13,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,7 @@ from ..stores.base import (
     ObjectNotFound,
     ProgressCallback,
     Store,
+    UploadListingStore,
     join_key,
 )
 from ..transfer._util import first_error
@@ -54,6 +56,8 @@ if sys.version_info < (3, 11):  # pragma: no cover
 log = logging.getLogger("apins")
 
 MANIFEST = "_pins.yaml"
+#: seconds after which the next write of a pin sweeps what a crashed writer left there
+SWEEP_GRACE = 600.0
 _KNOWN_LIMIT = 200_000
 DATA_TXT = "data.txt"
 
@@ -81,6 +85,8 @@ class PathBackend:
         #: size and ETag of objects seen in listings: a download or server-side copy of a
         #: version file needs no HEAD request (its If-Match still guards against a change)
         self._known: dict[str, ObjectInfo] = {}
+        #: pins swept in full (listing their unfinished uploads too) by this board object
+        self._swept: set[str] = set()
 
     def describe(self) -> str:
         return self._description or repr(self.store)
@@ -388,6 +394,7 @@ class PathBackend:
         version = meta.version
         prefix = join_key(name, version) + "/"
         marker = raw_meta if raw_meta is not None else dump_meta(meta)
+        await self._sweep_before_write(name)
         try:
             await self.store.commit_version(
                 prefix, list(files), (DATA_TXT, marker), progress=progress
@@ -429,6 +436,77 @@ class PathBackend:
                 with contextlib.suppress(VersionNotFound):
                     await self.delete_version(name, v.version)
 
+    # -- sweeping ---------------------------------------------------------------------------
+
+    async def _sweep_before_write(self, name: str) -> None:
+        """The automatic sweep: what crashed writers left in this pin, once per pin per
+        board object and then from the listing the write made anyway (no extra request)."""
+        if name not in self._swept:
+            self._swept.add(name)
+            try:
+                await self.sweep(SWEEP_GRACE, name)
+            except TransferError as e:
+                log.warning("Could not sweep leftovers of pin %r: %s", name, e)
+            return
+        if self.local:
+            with contextlib.suppress(OSError):
+                await self.sweep(SWEEP_GRACE, name)  # a look into two folders: cheap
+            return
+        known = self._known_under(name + "/")
+        doomed = _orphans(known, time.time() - SWEEP_GRACE)
+        if doomed:
+            await self._remove_orphans(doomed, known)
+
+    def _known_under(self, prefix: str) -> list[ObjectInfo]:
+        return [o for k, o in self._known.items() if k.startswith(prefix)]
+
+    async def _remove_orphans(
+        self, doomed: dict[str, list[str]], objects: Sequence[ObjectInfo]
+    ) -> list[str]:
+        gone: set[str] = set()
+        for folder, keys in sorted(doomed.items()):
+            log.info("Removing %s: a version folder without data.txt (a crashed write)", folder)
+            await self.store.delete_many(keys)
+            await self._drop_folders([folder])
+            gone.update(keys)
+            for k in keys:
+                self._known.pop(k, None)
+        pins = {folder.split("/")[0] + "/" for folder in doomed}
+        emptied = [
+            p for p in pins if not any(o.key.startswith(p) and o.key not in gone for o in objects)
+        ]
+        await self._drop_folders(sorted(emptied))
+        return sorted(doomed)
+
+    async def sweep(self, grace: float, name: str | None = None) -> list[str]:
+        """Remove what crashed writers left (on the whole board, or in pin ``name``): staging
+        folders (folder boards), version folders without data.txt and unfinished multipart
+        uploads (object stores), untouched for ``grace`` seconds. Returns what was removed."""
+        self._check_writable()
+        if name is not None:
+            validate_pin_name(name)
+        if grace < 0:
+            raise ValueError(f"grace must not be negative; got {grace!r}")
+        local_sweep = getattr(self.store, "sweep", None)
+        if self.local and local_sweep is not None:
+            return list(await local_sweep(grace, name))
+        prefix = "" if name is None else name + "/"
+        cutoff = time.time() - grace
+        objects = await self.store.list(prefix)
+        for o in objects:
+            self._known[o.key] = o
+        removed = await self._remove_orphans(_orphans(objects, cutoff), objects)
+        if isinstance(self.store, UploadListingStore):
+            for up in await self.store.list_uploads(prefix):
+                when = up.last_activity
+                if when is not None and when.timestamp() > cutoff:
+                    continue
+                log.info("Aborting the unfinished upload of %s (a crashed write)", up.key)
+                with contextlib.suppress(ObjectNotFound):
+                    await self.store.abort_multipart(up.key, up.upload_id)
+                removed.append(f"{up.key} (unfinished upload {up.upload_id})")
+        return removed
+
     async def delete_version(self, name: str, version: str) -> None:
         self._check_writable()
         validate_pin_name(name)
@@ -449,6 +527,16 @@ class PathBackend:
         if marker in keys:
             await self.store.delete_many([marker])
         await self.store.delete_many([k for k in keys if k != marker])
+        await self._drop_folders([prefix])
+
+    async def _drop_folders(self, folders: Sequence[str]) -> None:
+        """Delete the keys ``<folder>/`` of emptied folders (a no-op where there are none).
+
+        Deleting the objects is not always enough for a folder to leave delimited listings
+        (what pins-python and R use): SeaweedFS keeps the emptied directory, listed as a
+        common prefix, until its own key is deleted.
+        """
+        await self.store.delete_many(list(folders))
 
     async def delete_pin(self, name: str) -> None:
         self._check_writable()
@@ -461,6 +549,9 @@ class PathBackend:
         markers = [k for k in keys if k.endswith("/" + DATA_TXT)]
         await self.store.delete_many(markers)
         await self.store.delete_many([k for k in keys if k not in set(markers)])
+        folders = {k.rsplit("/", 1)[0] + "/" for k in keys}
+        await self._drop_folders(sorted(folders, key=len, reverse=True))
+        await self._drop_folders([name + "/"])
 
     async def write_manifest(self) -> dict[str, list[str]]:
         self._check_writable()
@@ -479,6 +570,24 @@ class PathBackend:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+
+def _orphans(objects: Sequence[ObjectInfo], cutoff: float) -> dict[str, list[str]]:
+    """``<pin>/<version>/`` folders that have objects but no data.txt, none of them
+    modified after ``cutoff`` (epoch seconds): folder → its keys."""
+    folders: dict[str, list[ObjectInfo]] = {}
+    for o in objects:
+        parts = o.key.split("/")
+        if len(parts) >= 3 and parts[0] and parts[1] and not parts[0].startswith("."):
+            folders.setdefault(f"{parts[0]}/{parts[1]}/", []).append(o)
+    doomed: dict[str, list[str]] = {}
+    for folder, objs in folders.items():
+        if any(o.key == folder + DATA_TXT for o in objs):
+            continue
+        stamps = [o.last_modified for o in objs]
+        if all(t is not None and t.timestamp() <= cutoff for t in stamps):
+            doomed[folder] = [o.key for o in objs]
+    return doomed
 
 
 def _check_version_name(name: str, version: Any) -> None:

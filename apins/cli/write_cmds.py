@@ -1,4 +1,4 @@
-"""Writing sub-commands: upload, prune, delete, write-manifest."""
+"""Writing sub-commands: upload, prune, delete, write-manifest, sweep."""
 
 from __future__ import annotations
 
@@ -123,8 +123,20 @@ async def cmd_write_manifest(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+async def cmd_sweep(args: argparse.Namespace, ctx: Context) -> int:
+    if args.grace < 0:
+        raise UsageError("--grace must not be negative")
+    async with ctx.board(args.board) as board:
+        removed = await board.sweep(grace=args.grace, name=args.pin)
+    if ctx.json:
+        emit_json({"removed": removed})
+    else:
+        emit_lines([f"removed {r}" for r in removed] or ["nothing to sweep"])
+    return 0
+
+
 def add_write_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register upload, prune, delete and write-manifest."""
+    """Register upload, prune, delete, write-manifest and sweep."""
     p = sub.add_parser("upload", parents=[common], help="pin local files as a new version")
     p.add_argument("board", help="board URL")
     p.add_argument("files", nargs="+", help="files to pin (type 'file')")
@@ -155,3 +167,14 @@ def add_write_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("board", help="board URL")
     p.set_defaults(func=cmd_write_manifest)
+
+    p = sub.add_parser(
+        "sweep", parents=[common], help="remove what crashed writers left (staging, uploads)"
+    )
+    p.add_argument("board", help="board URL")
+    p.add_argument("pin", nargs="?", help="only this pin (default: the whole board)")
+    p.add_argument(
+        "--grace", type=float, default=600.0, metavar="SECONDS",
+        help="only leftovers untouched this long (default 600; 0 only if no writer is busy)",
+    )  # fmt: skip
+    p.set_defaults(func=cmd_sweep)

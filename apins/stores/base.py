@@ -279,6 +279,25 @@ class MultipartStore(Protocol):
     async def abort_multipart(self, key: str, upload_id: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PendingInfo:
+    """A multipart upload that was begun and neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    #: its latest activity (newest part, else its start); None if the server did not say
+    last_activity: datetime | None
+
+
+@runtime_checkable
+class UploadListingStore(Protocol):
+    """A store that can list and abort unfinished multipart uploads (S3)."""
+
+    async def list_uploads(self, prefix: str) -> builtins.list[PendingInfo]: ...
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None: ...
+
+
 @runtime_checkable
 class CopyStore(Protocol):
     """Server-side copy inside one store (or between stores on one endpoint)."""

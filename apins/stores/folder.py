@@ -1,9 +1,11 @@
 """FolderStore: a board root on the local file system (board_folder, board_local, board_temp).
 
 All disk work runs in worker threads so the event loop never blocks. A version is published
-by writing it into a hidden temporary folder beside its final place and renaming it there:
-readers see the whole version or nothing, and a crash leaves only a hidden folder that
-listings ignore.
+by writing it into a staging folder and renaming it into place: readers see the whole version
+or nothing. Staging happens *outside* the board folder, in a hidden sibling folder on the same
+file system (``<parent>/.<board>.apins-staging``), because pins-python lists every entry of the
+board folder as a pin and every entry of a pin folder as a version, hidden or not. A crash
+leaves only entries there, which :meth:`FolderStore.sweep` removes.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from ..errors import PinsError
 from .base import ObjectInfo, ObjectNotFound, ProgressCallback, ProgressEvent, join_key
 
 TMP_PREFIX = ".apins-tmp-"
+#: suffix of the hidden sibling folder where a folder board stages versions and temp files
+STAGING_SUFFIX = ".apins-staging"
 _COPY_CHUNK = 8 * 1024 * 1024
-_STALE_TMP_SECONDS = 6 * 3600
 
 
 class VersionExists(PinsError):
@@ -74,6 +77,7 @@ class FolderStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser()
         self.identity = "file:" + str(self.root.absolute())
+        self._scratch: Path | bool | None = False  # False: not chosen yet; None: none usable
 
     def __repr__(self) -> str:
         return f"FolderStore({str(self.root)!r})"
@@ -154,9 +158,12 @@ class FolderStore:
         def write() -> ObjectInfo:
             path = self.local_path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            tmp = self._temp_name(path.parent)
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
             st = path.stat()
             return ObjectInfo(key, st.st_size, _etag(st), _mtime(st))
 
@@ -168,9 +175,12 @@ class FolderStore:
         def copy() -> ObjectInfo:
             dest = self.local_path(key)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}")
-            _copy_file(path, tmp, key, progress)
-            os.replace(tmp, dest)
+            tmp = self._temp_name(dest.parent)
+            try:
+                _copy_file(path, tmp, key, progress)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
             st = dest.stat()
             return ObjectInfo(key, st.st_size, _etag(st), _mtime(st))
 
@@ -185,29 +195,60 @@ class FolderStore:
         await anyio.to_thread.run_sync(rm)
 
     async def delete_prefix(self, prefix: str) -> None:
-        """Remove a whole folder (a version or a pin): renamed aside first, then deleted."""
+        """Remove a whole folder (a version or a pin): moved out of the board first (it
+        disappears from every listing at once), then deleted."""
 
         def rm() -> None:
             target = self.local_path(prefix)
             if not target.exists():
                 return
-            aside = target.with_name(f"{TMP_PREFIX}del-{uuid.uuid4().hex}")
+            aside = self._temp_name(target.parent, "del-")
             try:
-                os.rename(target, aside)  # disappears from listings atomically
+                os.rename(target, aside)
             except FileNotFoundError:
                 return  # another process removed it first
             shutil.rmtree(aside, ignore_errors=True)
 
         await anyio.to_thread.run_sync(rm)
 
+    # -- staging -------------------------------------------------------------------------------
+
+    def scratch_root(self) -> Path | None:
+        """The hidden sibling folder where this board stages, or None when there is none
+        on the board's file system (then staging falls back to the pin's folder)."""
+        if self._scratch is False:
+            self._scratch = _choose_scratch(self.root)
+        return self._scratch if isinstance(self._scratch, Path) else None
+
+    def _temp_name(self, beside: Path, kind: str = "") -> Path:
+        """A fresh name on the board's file system, outside the board when possible."""
+        name = f"{TMP_PREFIX}{kind}{uuid.uuid4().hex}"
+        scratch = self.scratch_root()
+        if scratch is None:
+            return beside / name
+        scratch.mkdir(exist_ok=True)  # a closing peer may have removed it when empty
+        return scratch / name
+
     def staging_dir(self, prefix: str) -> Path:
-        """A fresh hidden folder on the same file system as ``prefix`` (for one version)."""
+        """A fresh folder on the same file system as ``prefix`` (for one version)."""
         parent = self.local_path(prefix.rstrip("/")).parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self._clean_stale(parent)
-        tmp = parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+        if self.scratch_root() is None:
+            parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            tmp = self._temp_name(parent)
+            with contextlib.suppress(FileNotFoundError):  # scratch removed under us: again
+                tmp.mkdir()
+                return tmp
+        tmp = self._temp_name(parent)
         tmp.mkdir()
         return tmp
+
+    def is_staged(self, path: Path) -> bool:
+        """True if ``path`` lies in a staging folder of this board (so it can be moved)."""
+        scratch = self.scratch_root()
+        return path.parent.name.startswith(TMP_PREFIX) and (
+            scratch is None or path.parent.parent == scratch
+        )
 
     async def commit_version(
         self,
@@ -224,14 +265,12 @@ class FolderStore:
                 for name, src in files:
                     dest = staging / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    if (
-                        src.parent.name.startswith(TMP_PREFIX)
-                        and src.parent.parent == staging.parent
-                    ):
+                    if self.is_staged(src):
                         os.replace(src, dest)  # staged by the board on this file system
                     else:
                         _copy_file(src, dest, join_key(prefix, name), progress)
                 (staging / marker[0]).write_bytes(marker[1])
+                final.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     os.rename(staging, final)
                 except OSError as e:
@@ -244,23 +283,86 @@ class FolderStore:
 
         await anyio.to_thread.run_sync(commit)
 
-    def _clean_stale(self, parent: Path) -> None:
-        """Remove temporary folders left by crashed writers long ago."""
-        now = time.time()
-        try:
-            with os.scandir(parent) as it:
-                for e in it:
-                    if e.name.startswith(TMP_PREFIX):
-                        try:
-                            if now - e.stat().st_mtime > _STALE_TMP_SECONDS:
-                                shutil.rmtree(e.path, ignore_errors=True)
-                        except FileNotFoundError:
-                            pass
-        except FileNotFoundError:
-            pass
+    # -- sweeping --------------------------------------------------------------------------------
+
+    async def sweep(self, grace: float, pin: str | None = None) -> builtins.list[str]:
+        """Remove what crashed writers left: staging entries untouched for ``grace`` seconds,
+        and hidden temp entries inside the board (from older apins versions, or a board with
+        no sibling folder). ``pin`` limits the in-board part to that pin's folder.
+        Returns the removed entries' names."""
+        return await anyio.to_thread.run_sync(self._sweep, grace, pin)
+
+    def _sweep(self, grace: float, pin: str | None) -> builtins.list[str]:
+        cutoff = time.time() - grace
+        removed: builtins.list[str] = []
+        scratch = self.scratch_root()
+        places = [] if scratch is None else [scratch]
+        if pin is None:
+            places.append(self.root)
+            places.extend(e for e in _subdirs(self.root) if not e.name.startswith("."))
+        else:
+            places.append(self.local_path(pin))
+        for place in places:
+            for entry in _entries(place):
+                if not entry.name.startswith(TMP_PREFIX) or _newest_mtime(entry) > cutoff:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()
+                where = entry.name if place == scratch else entry.relative_to(self.root)
+                removed.append(str(where))
+        return sorted(removed)
 
     async def aclose(self) -> None:
+        scratch = self._scratch
+        if isinstance(scratch, Path):
+            with contextlib.suppress(OSError):
+                scratch.rmdir()  # only when empty: peers may be staging there
+            self._scratch = False
+
+
+def _choose_scratch(root: Path) -> Path | None:
+    """``<parent>/.<board name>.apins-staging`` if it can live on the board's file system."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        absolute = root.resolve()
+        if absolute.parent == absolute:  # the file system root has no sibling
+            return None
+        scratch = absolute.parent / f".{absolute.name}{STAGING_SUFFIX}"
+        scratch.mkdir(exist_ok=True)
+        if os.stat(scratch).st_dev != os.stat(absolute).st_dev:
+            return None
+        return scratch
+    except OSError:
         return None
+
+
+def _entries(folder: Path) -> builtins.list[Path]:
+    try:
+        with os.scandir(folder) as it:
+            return [Path(e.path) for e in it]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _subdirs(folder: Path) -> builtins.list[Path]:
+    return [p for p in _entries(folder) if p.is_dir() and not p.is_symlink()]
+
+
+def _newest_mtime(path: Path) -> float:
+    """The latest modification time of ``path`` or anything under it (0 if it vanished)."""
+    try:
+        newest = path.lstat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+    if path.is_dir() and not path.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(path):
+            for n in dirnames + filenames:
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, os.lstat(os.path.join(dirpath, n)).st_mtime)
+    return newest
 
 
 def _mtime(st: os.stat_result) -> datetime:

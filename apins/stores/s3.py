@@ -47,6 +47,7 @@ from .base import (
     NotModified,
     ObjectInfo,
     ObjectNotFound,
+    PendingInfo,
     PreconditionFailed,
     ProgressCallback,
     RangeNotSatisfiable,
@@ -689,6 +690,30 @@ class S3Store:
             Key=self._k(key),
             UploadId=upload_id,
         )
+
+    async def list_uploads(self, prefix: str) -> builtins.list[PendingInfo]:
+        """Multipart uploads begun and neither completed nor aborted under ``prefix``, each
+        with the time of its latest activity (its newest part, else its start)."""
+        cut = len(self.prefix)
+        found: builtins.list[PendingInfo] = []
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._k(prefix)}
+        while True:
+            page = await self._retry("list_multipart_uploads", prefix, **params)
+            for up in page.get("Uploads", []):
+                key, upload_id = str(up["Key"]), str(up["UploadId"])
+                latest = up.get("Initiated")
+                parts = await self._retry(
+                    "list_parts", key[cut:], Bucket=self.bucket, Key=key, UploadId=upload_id
+                )
+                for part in parts.get("Parts", []):
+                    modified = part.get("LastModified")
+                    if isinstance(modified, datetime) and (latest is None or modified > latest):
+                        latest = modified
+                found.append(PendingInfo(key[cut:], upload_id, latest))
+            if not page.get("IsTruncated"):
+                return found
+            params["KeyMarker"] = page.get("NextKeyMarker")
+            params["UploadIdMarker"] = page.get("NextUploadIdMarker")
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """DeleteObjects in batches of 1000; missing keys are fine."""

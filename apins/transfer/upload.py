@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -132,6 +134,79 @@ async def _multipart(
     meter: Meter,
     limiter: anyio.CapacityLimiter | None,
 ) -> ObjectInfo:
+    pending = await _send_parts(store, key, path, size, settings, meter, limiter)
+    try:
+        return await pending.complete()
+    except BaseException:
+        with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
+            await pending.abort()
+        raise
+
+
+@dataclass
+class PendingUpload:
+    """A multipart upload whose parts are all sent but which is not completed yet: the
+    object does not exist until :meth:`complete` (nothing is visible to any reader)."""
+
+    store: MultipartStore
+    key: str
+    upload_id: str
+    etags: dict[int, str]
+    settings: TransferSettings
+
+    async def complete(self) -> ObjectInfo:
+        store, key, upload_id = self.store, self.key, self.upload_id
+        parts = sorted(self.etags.items())
+
+        async def completed() -> ObjectInfo | None:
+            if not isinstance(store, WriteCheckingStore):
+                return None
+            return await store.complete_applied(key, upload_id, parts)
+
+        return await with_retries(
+            lambda: store.complete_multipart(key, upload_id, parts),
+            settings=self.settings,
+            what=f"uploading {key}",
+            applied=completed,
+        )
+
+    async def abort(self) -> None:
+        await _abort_quietly(self.store, self.key, self.upload_id, self.settings)
+
+
+async def upload_parts(
+    store: Store,
+    key: str,
+    path: Path,
+    *,
+    settings: TransferSettings,
+    progress: ProgressCallback | None = None,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> PendingUpload | None:
+    """Send every part of ``path`` as a multipart upload to ``key`` without completing it.
+
+    Returns None (and sends nothing) when the file goes in one request instead (below
+    ``settings.multipart_threshold``, or a store without multipart uploads). A failure
+    aborts the upload before it is raised.
+    """
+    size = os.stat(path).st_size
+    if size < settings.multipart_threshold or not isinstance(store, MultipartStore):
+        return None
+    meter = Meter(key, size, "upload", progress, settings.chunk_size)
+    pending = await _send_parts(store, key, path, size, settings, meter, limiter)
+    meter.finish()
+    return pending
+
+
+async def _send_parts(
+    store: MultipartStore,
+    key: str,
+    path: Path,
+    size: int,
+    settings: TransferSettings,
+    meter: Meter,
+    limiter: anyio.CapacityLimiter | None,
+) -> PendingUpload:
     part_size = max(settings.part_size, math.ceil(size / MAX_PARTS))
     what = f"uploading {key}"
     upload_id = await with_retries(
@@ -172,23 +247,11 @@ async def _multipart(
                     tg.start_soon(worker)
         except BaseExceptionGroup as group:
             raise first_error(group) from None
-        parts = sorted(etags.items())
-
-        async def completed() -> ObjectInfo | None:
-            if not isinstance(store, WriteCheckingStore):
-                return None
-            return await store.complete_applied(key, upload_id, parts)
-
-        return await with_retries(
-            lambda: store.complete_multipart(key, upload_id, parts),
-            settings=settings,
-            what=what,
-            applied=completed,
-        )
     except BaseException:
         with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
             await _abort_quietly(store, key, upload_id, settings)
         raise
+    return PendingUpload(store, key, upload_id, etags, settings)
 
 
 async def _abort_quietly(

@@ -8,11 +8,16 @@ python board_worker.py race SPEC PIN ID
     prints "ready", waits for a line on stdin, does an unversioned pin_write of a value
     unique to ID and prints one JSON line {"ok": version} or {"error": class name}.
 python board_worker.py crash-write SPEC PIN ID
-    pin_writes ever new versions of PIN (prints "go" once) until killed.
+    pin_writes ever new versions of PIN until killed.
 python board_worker.py crash-upload SPEC PIN FILE
-    pin_uploads FILE with a changing suffix until killed (prints "go" once).
+    pin_uploads FILE, changed a little each time, until killed.
 python board_worker.py crash-download SPEC PIN
-    pin_downloads PIN again and again into a cleared cache until killed.
+    pin_downloads PIN again and again into a cleared cache (spec "cache") until killed.
+python board_worker.py crash-mirror SPEC TARGET_SPEC
+    mirrors the board to the target, adds a version of "crashy" (spec "upload", a file)
+    and of "other" to the source, again, until killed.
+
+The crash modes print "go SECONDS" once, after the first operation, with its duration.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from typing import Any
 
 import apins
@@ -55,7 +61,10 @@ def make_board(spec: dict[str, Any]) -> Board:
         )
     if kind == "connect":
         return apins.board_connect(
-            server_url=spec["server"], api_key=os.environ["CONNECT_API_KEY"], versioned=versioned
+            server_url=spec["server"],
+            api_key=os.environ["CONNECT_API_KEY"],
+            versioned=versioned,
+            cache=False,
         )
     raise SystemExit(f"unknown board kind {kind!r}")
 
@@ -73,39 +82,63 @@ async def race(spec: dict[str, Any], pin: str, ident: str) -> None:
             _say(json.dumps({"ok": meta.version}))
 
 
+class _Clock:
+    """Prints "go SECONDS" (how long the first operation took) once, after the first one."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.said = False
+
+    def tick(self) -> None:
+        if not self.said:
+            self.said = True
+            _say(f"go {time.monotonic() - self.start:.3f}")
+
+
 async def crash_write(spec: dict[str, Any], pin: str, ident: str) -> None:
     import pyarrow as pa
 
     async with make_board(spec) as board:
-        size = int(spec.get("rows", 50_000))
+        clock = _Clock()
+        size = int(spec.get("rows", 5_000))
         for i in range(1_000_000):
             table = pa.table({"i": pa.array(range(i, i + size)), "w": [ident] * size})
-            await board.pin_write(table, pin, type=spec.get("type", "parquet"))
-            if i == 0:
-                _say("go")
+            await board.pin_write(table, pin, type="parquet")
+            clock.tick()
 
 
 async def crash_upload(spec: dict[str, Any], pin: str, path: str) -> None:
     async with make_board(spec) as board:
-        for i in range(1_000_000):
+        clock = _Clock()
+        for _ in range(1_000_000):
             with open(path, "r+b") as f:  # new content, same size: a new version each time
-                f.seek(0)
-                f.write(i.to_bytes(8, "big"))
+                f.write(os.urandom(8))
             await board.pin_upload(path, pin)
-            if i == 0:
-                _say("go")
+            clock.tick()
 
 
 async def crash_download(spec: dict[str, Any], pin: str) -> None:
     import shutil
 
-    cache = spec["cache"]
     async with make_board(spec) as board:
-        for i in range(1_000_000):
+        clock = _Clock()
+        for _ in range(1_000_000):
             await board.pin_download(pin)
-            if i == 0:
-                _say("go")
-            shutil.rmtree(os.path.join(cache), ignore_errors=True)
+            clock.tick()
+            shutil.rmtree(spec["cache"], ignore_errors=True)
+
+
+async def crash_mirror(spec: dict[str, Any], target: dict[str, Any]) -> None:
+    async with make_board(spec) as source, make_board(target) as dest:
+        clock = _Clock()
+        for _ in range(1_000_000):
+            await apins.mirror(source, dest, stop_on_error=True)
+            clock.tick()
+            # something new to mirror next time: a new version of every pin of the source
+            with open(spec["upload"], "r+b") as f:
+                f.write(os.urandom(8))
+            await source.pin_upload(spec["upload"], "crashy")
+            await source.pin_write({"n": os.urandom(4).hex()}, "other", type="json")
 
 
 def main(argv: list[str]) -> None:
@@ -118,6 +151,8 @@ def main(argv: list[str]) -> None:
         asyncio.run(crash_upload(spec, args[0], args[1]))
     elif mode == "crash-download":
         asyncio.run(crash_download(spec, args[0]))
+    elif mode == "crash-mirror":
+        asyncio.run(crash_mirror(spec, json.loads(args[0])))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
