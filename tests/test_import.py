@@ -9,7 +9,10 @@ import pytest
 
 from tests._helpers import PYTHON, subprocess_env
 
-HEAVY = ["pyarrow", "pandas", "polars", "aiobotocore", "botocore", "aiohttp", "joblib", "rdata"]
+HEAVY = [
+    "pyarrow", "pandas", "polars", "aiobotocore", "botocore", "aiohttp", "joblib", "rdata",
+    "dask", "distributed",
+]  # fmt: skip
 
 
 def heavy_modules_after(code: str) -> list[str]:
@@ -35,6 +38,7 @@ def test_import_apins_is_light() -> None:
         "from apins import sync",
         "from apins import sync; sync.board_folder('/nonexistent/apins-board')",
         "import apins; apins.board_temp()",
+        "import apins.dask",
     ],
 )
 def test_boards_and_facade_are_light_until_used(code: str) -> None:
