@@ -617,10 +617,13 @@ def _is_safe(segment: str) -> bool:
 
 
 async def _hash_all(paths: Sequence[Path]) -> list[str]:
+    """Hash local files in threads, without re-reading files unchanged since last hashed."""
+    from .._hash_memo import remembered_xxh64
+
     out = [""] * len(paths)
 
     async def one(i: int) -> None:
-        out[i] = await anyio.to_thread.run_sync(file_xxh64, paths[i])
+        out[i] = await anyio.to_thread.run_sync(remembered_xxh64, paths[i])
 
     async with anyio.create_task_group() as tg:
         for i in range(len(paths)):

@@ -1,0 +1,43 @@
+"""pin_download on a folder board hashes an unchanged file once, and still catches changes."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import apins
+from apins import _hash_memo
+from apins.errors import HashMismatch
+
+
+def _wait_out_racy_window(path: Path) -> None:
+    """Until the file's ctime is older than the racy window (a clock condition, polled)."""
+    while time.time_ns() < os.stat(path).st_ctime_ns + _hash_memo.RACY_NS + 1_000_000:
+        time.sleep(0.05)
+
+
+async def test_unchanged_folder_file_is_not_read_again(tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(1 << 20))
+    async with apins.board_folder(tmp_path / "board") as board:
+        meta = await board.pin_upload([src], "big")
+        [path] = await board.pin_download("big")
+        _wait_out_racy_window(Path(path))
+        await board.pin_download("big")  # hashed, and now remembered
+        before = _hash_memo.hashed
+        for _ in range(3):
+            assert await board.pin_download("big", hash=meta.pin_hash) == [path]
+        assert _hash_memo.hashed == before  # not read again
+
+        # any change to the bytes (same size, even the same mtime) is still caught
+        st = os.stat(path)
+        os.chmod(path, 0o644)
+        with open(path, "r+b") as f:
+            f.write(b"\0" * 16)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        with pytest.raises(HashMismatch):
+            await board.pin_download("big")
+        assert _hash_memo.hashed == before + 1
