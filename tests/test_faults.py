@@ -202,6 +202,7 @@ class WriteCase:
 
 
 S3 = ("s3-seaweed", "s3-moto")
+GCS = ("gcs-fakegcs",)
 WRITES: dict[str, WriteCase] = {
     "lost-put-data.txt": WriteCase(S3, "PUT", r"/data\.txt(\?|$)"),
     "lost-put-file": WriteCase(S3, "PUT", r"/blob\.bin(\?|$)"),
@@ -231,6 +232,12 @@ WRITES: dict[str, WriteCase] = {
         settings=MULTI,
         fault="status",
         opts={"count": 3},
+    ),
+    # GCS uploads are POSTs naming the object in the query (matched percent-decoded)
+    "gcs-lost-put-data.txt": WriteCase(GCS, "POST", r"/data\.txt$"),
+    "gcs-lost-put-file": WriteCase(GCS, "POST", r"/blob\.bin$"),
+    "gcs-lost-upload-part": WriteCase(
+        GCS, "POST", r"/blob\.bin\.\w+-00001\.apins-part$", data=BIG, settings=MULTI
     ),
     "lost-bundle-upload": WriteCase(("connect",), "POST", r"/bundles$"),
     "lost-deploy": WriteCase(("connect",), "POST", r"/deploy$"),

@@ -23,8 +23,10 @@ TransientError. No message ever contains a token.
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import contextlib
+import hashlib
 import os
 import sys
 import uuid
@@ -42,7 +44,12 @@ from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import first_error, for_each
 from ..transfer.commit import commit_files
-from ..transfer.retry import TransientError, transient_for_status, with_retries
+from ..transfer.retry import (
+    StoreUnreachable,
+    TransientError,
+    transient_for_status,
+    with_retries,
+)
 from ..transfer.upload import upload_file
 from ._gcsauth import Credentials, resolve_credentials
 from .base import (
@@ -381,26 +388,53 @@ class GCSStore:
     def _upload_url(self) -> str:
         return f"{self.endpoint_url}/upload/storage/v1/b/{_q(self.bucket)}/o"
 
-    async def _put(self, name: str, key: str, data: Any, size: int) -> ObjectInfo:
-        """One media upload of ``data`` to the object ``name`` (no retries)."""
+    async def _put(
+        self, name: str, key: str, data: Any, size: int, md5: Callable[[], str | None]
+    ) -> ObjectInfo:
+        """One media upload of ``data`` to the object ``name`` (no retries).
+
+        When the answer is lost after the body was sent, the object is looked up: if it holds
+        exactly these bytes (``md5()``, base64 as GCS gives it) the upload took effect and is
+        not sent again.
+        """
         import msgspec
 
-        resp = await self._request(
-            "POST",
-            self._upload_url(),
-            "objects.insert",
-            key,
-            params={"uploadType": "media", "name": name},
-            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
-            data=data,
-        )
+        try:
+            resp = await self._request(
+                "POST",
+                self._upload_url(),
+                "objects.insert",
+                key,
+                params={"uploadType": "media", "name": name},
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                data=data,
+            )
+        except StoreUnreachable:
+            raise
+        except TransientError as exc:
+            if exc.__cause__ is None:  # an HTTP answer (429, 5xx): the write did not happen
+                raise
+            landed = await self._landed(name, key, md5())
+            if landed is None:
+                raise
+            return landed
         item = msgspec.json.decode(await resp.read())
         return self._info(key, item)
+
+    async def _landed(self, name: str, key: str, md5: str | None) -> ObjectInfo | None:
+        """The object ``name`` if it exists with MD5 ``md5``, else None (one metadata GET)."""
+        if md5 is None:
+            return None
+        try:
+            item = await self._json("GET", self._object_url(name), "objects.get", key)
+        except (ObjectNotFound, TransferError):
+            return None
+        return self._info(key, item) if item.get("md5Hash") == md5 else None
 
     async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """Upload a small in-memory body in one request."""
         return await with_retries(
-            lambda: self._put(self._k(key), key, data, len(data)),
+            lambda: self._put(self._k(key), key, data, len(data), lambda: _md5(data)),
             settings=self.settings,
             what=f"uploading {self._where(key)}",
         )
@@ -415,9 +449,20 @@ class GCSStore:
     async def _put_span(
         self, name: str, key: str, span: FileSpan, on_bytes: Callable[[int], None] | None
     ) -> ObjectInfo:
-        return await self._put(
-            name, key, span.chunks(self.settings.chunk_size, on_bytes), len(span)
-        )
+        hasher = hashlib.md5(usedforsecurity=False)
+        sent = 0
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal sent
+            async for chunk in span.chunks(self.settings.chunk_size, on_bytes):
+                hasher.update(chunk)
+                sent += len(chunk)
+                yield chunk
+
+        def md5() -> str | None:  # known only once every byte went out
+            return base64.b64encode(hasher.digest()).decode() if sent == len(span) else None
+
+        return await self._put(name, key, body(), len(span), md5)
 
     async def put_file(
         self, key: str, path: Path, *, progress: ProgressCallback | None = None
@@ -453,7 +498,7 @@ class GCSStore:
         if isinstance(data, FileSpan):
             info = await self._put_span(name, key, data, None)
         else:
-            info = await self._put(name, key, data, len(data))
+            info = await self._put(name, key, data, len(data), lambda: _md5(data))
         return info.etag or ""
 
     async def complete_multipart(
@@ -559,6 +604,11 @@ class GCSStore:
             if answer.get("done"):
                 return self._info(key, answer.get("resource", {}))
             params["rewriteToken"] = str(answer.get("rewriteToken", ""))
+
+
+def _md5(data: bytes) -> str:
+    """MD5 in base64, as GCS's ``md5Hash``."""
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
 
 
 def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
