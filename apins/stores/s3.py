@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -146,6 +147,29 @@ def _shared_loader() -> Any:
     from botocore.loaders import create_loader
 
     return create_loader()
+
+
+_SESSIONS: dict[tuple[Any, ...], Any] = {}
+_SESSIONS_MAX = 8
+
+
+def _shared_session(profile: str | None) -> Any:
+    """One aiobotocore session per profile, thread and AWS_* environment, shared by every store:
+    building a session registers some 120 event handlers (about half of a new client's CPU),
+    and the session resolves the credential chain once instead of once per board. The key
+    holds the AWS_* environment, so a changed environment gets a fresh session."""
+    from aiobotocore.session import AioSession
+
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = (profile, threading.get_ident(), env)
+    session = _SESSIONS.get(key)
+    if session is None:
+        session = AioSession(profile=profile)
+        session.register_component("data_loader", _shared_loader())
+        if len(_SESSIONS) >= _SESSIONS_MAX:
+            _SESSIONS.pop(next(iter(_SESSIONS)))
+        _SESSIONS[key] = session
+    return session
 
 
 @functools.cache
@@ -295,7 +319,6 @@ class S3Store:
 
     async def _create_client(self) -> Any:
         from aiobotocore.config import AioConfig
-        from aiobotocore.session import AioSession
         from botocore import UNSIGNED
 
         s = self.settings
@@ -314,8 +337,7 @@ class S3Store:
         # SigV4 for presigned reads too (botocore would presign with the legacy SigV2)
         options["signature_version"] = UNSIGNED if self.anonymous else "s3v4"
         options["http_session_cls"] = _one_attempt_session()
-        session = AioSession(profile=self.profile)
-        session.register_component("data_loader", _shared_loader())
+        session = _shared_session(self.profile)
         access_key, secret_key, token = self._secrets
         region = self.region or (None if not self.endpoint_url else "us-east-1")
         if region is None and session.get_config_variable("region") is None:
@@ -332,7 +354,8 @@ class S3Store:
         stack = contextlib.AsyncExitStack()
         client = await stack.enter_async_context(context)
         self._stack = stack
-        await _register_resolved_credentials(session)
+        if access_key is None and not self.anonymous:  # explicit keys are registered already
+            await _register_resolved_credentials(session)
         return client
 
     async def aclose(self) -> None:
