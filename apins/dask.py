@@ -1,6 +1,6 @@
 """Mirror one board with many workers: the shards of :func:`apins.mirror` as Dask tasks.
 
-``pip install 'apins[dask]'``. Boards travel to the workers as :class:`BoardSpec`\\ s (a board
+``pip install 'apins[dask]'``. Boards travel to the workers as board specs (a board
 URL as the ``apins`` command line takes it, plus S3 options), never as live boards; each worker
 opens them itself and takes credentials from its own environment (``AWS_*``, profiles,
 ``AZURE_STORAGE_*``, ``CONNECT_API_KEY``...), so no secret is ever put in the task graph.
