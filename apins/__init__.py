@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import _redact
 from .errors import (
+    BoardNotFound,
     ConnectError,
     HashMismatch,
+    InvalidArgument,
     InvalidMetadata,
     InvalidPinName,
     ObjectChanged,
@@ -98,9 +100,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Board",
+    "BoardNotFound",
     "Cache",
     "ConnectError",
     "HashMismatch",
+    "InvalidArgument",
     "InvalidMetadata",
     "InvalidPinName",
     "Meta",

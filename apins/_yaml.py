@@ -74,9 +74,13 @@ def load(data: bytes | str, *, what: str = "YAML") -> Any:
             return yaml.load(text, Loader=_Base)
         return yaml.load(text, Loader=_PyNoAlias)
     except UnicodeDecodeError as e:
-        raise InvalidMetadata(f"{what} is not valid UTF-8: {e}") from None
+        raise InvalidMetadata(f"{what} is not valid UTF-8: {e}") from e
     except yaml.YAMLError as e:
-        raise InvalidMetadata(f"{what} is not valid YAML: {e}") from None
+        raise InvalidMetadata(f"{what} is not valid YAML: {e}") from e
+    except RecursionError as e:
+        raise InvalidMetadata(f"{what} is nested too deeply to parse.") from e
+    except Exception as e:  # any other parser failure is still bad metadata
+        raise InvalidMetadata(f"{what} cannot be parsed: {type(e).__name__}: {e}") from e
 
 
 _BOOLISH = re.compile(

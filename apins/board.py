@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -18,9 +19,11 @@ import anyio
 import anyio.to_thread
 
 from ._deadline import bounded
+from ._one_error import collapsed, public_verb
 from ._write_options import ACCESS_TYPES, write_access_type
 from .backends.base import Backend
 from .errors import (
+    BoardNotFound,
     InvalidPinName,
     PickleNotAllowed,
     PinNotFound,
@@ -31,7 +34,7 @@ from .errors import (
 )
 from .hashing import HashingWriter, check_requested_hash, file_xxh64, pin_hash
 from .meta import AnyMeta, Meta, MetaV0, format_created, parse_created
-from .names import validate_pin_name
+from .names import check_data_file_name, validate_pin_name
 from .stores.base import LocalStore, ProgressCallback
 from .transfer.progress import Progress, progress_scope
 from .versions import VersionInfo, WriteAction, select_prune, version_name, write_action
@@ -111,6 +114,7 @@ class Board:
     ) -> None:
         await self.aclose()
 
+    @public_verb
     async def aclose(self) -> None:
         """Close connections and remove what this board created temporarily."""
         await self._backend.aclose()
@@ -119,16 +123,19 @@ class Board:
 
     # -- listing ---------------------------------------------------------------------------
 
+    @public_verb
     @bounded
     async def pin_exists(self, name: str) -> bool:
         """True if the board has a pin called ``name`` with at least one complete version."""
         return await self._backend.pin_exists(name)
 
+    @public_verb
     @bounded
     async def pin_list(self) -> list[str]:
         """Names of every pin on the board, sorted."""
         return await self._backend.list_pins()
 
+    @public_verb
     @bounded
     async def pin_versions(self, name: str, as_df: bool = False) -> Any:
         """The complete versions of a pin, oldest first (a pandas DataFrame with ``as_df``)."""
@@ -141,6 +148,7 @@ class Board:
             [{"created": v.created, "hash": v.hash, "version": v.version} for v in versions]
         )
 
+    @public_verb
     @bounded
     async def pin_meta(self, name: str, version: str | None = None) -> AnyMeta:
         """The metadata (data.txt) of the latest version, or of ``version``."""
@@ -202,6 +210,7 @@ class Board:
 
         METAS.forget(self._backend.identity, key_name, version)
 
+    @public_verb
     @bounded
     async def pin_search(self, search: str | None = None, as_df: bool = False) -> Any:
         """Metadata of the pins whose name or title matches the regex ``search`` (all if None).
@@ -262,9 +271,10 @@ class Board:
                 except PinsError as e:
                     log.warning("Skipping pin %r in search: %s", names[i], e)
 
-        async with anyio.create_task_group() as tg:
-            for i in range(len(names)):
-                tg.start_soon(one, i)
+        with collapsed():
+            async with anyio.create_task_group() as tg:
+                for i in range(len(names)):
+                    tg.start_soon(one, i)
         return [m for m in out if m is not None]
 
     def pin_watch(self, name: str, *, interval: float = 1.0, retries: int = 5) -> PinWatch:
@@ -283,6 +293,7 @@ class Board:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @public_verb
     @bounded
     async def pin_read(
         self,
@@ -342,6 +353,7 @@ class Board:
                 "allow_pickle_read=True or set PINS_ALLOW_PICKLE_READ=1."
             )
 
+    @public_verb
     @bounded
     async def pin_download(
         self,
@@ -394,6 +406,14 @@ class Board:
                 return Path(path)
         return Path(tempfile.mkdtemp(prefix="apins-write-"))
 
+    def _fresh_dirs(self, name: str) -> list[Path]:
+        """The board and pin folders a write would create (folder boards), outermost first."""
+        root = local_dir(self)
+        if root is None:
+            return []
+        return [d for d in (root, root / name) if not d.exists()]
+
+    @public_verb
     @bounded
     async def pin_write(
         self,
@@ -476,7 +496,8 @@ class Board:
             x = await anyio.to_thread.run_sync(to_arrow_table, x)
         if not fmt.can_write:
             raise UnsupportedType(f"apins cannot write pins of type {type!r}.")
-        filename = f"{stem}.{fmt.extension}"
+        filename = check_data_file_name(stem, f"{stem}.{fmt.extension}")
+        fresh = await anyio.to_thread.run_sync(self._fresh_dirs, name)
         staging = await anyio.to_thread.run_sync(self._staging, name)
         try:
             path = staging / filename
@@ -507,9 +528,14 @@ class Board:
             return await self._commit(
                 name, meta, [(filename, path)], versioned, force_identical_write, progress
             )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_discard, [staging], fresh)
+            raise
         finally:
             await anyio.to_thread.run_sync(shutil.rmtree, staging, True)
 
+    @public_verb
     @bounded
     async def pin_upload(
         self,
@@ -556,14 +582,20 @@ class Board:
         meta = self._new_meta(
             name, names, sizes, hashes, "file", title, description, metadata, created, tags, urls
         )
-        return await self._commit(
-            name,
-            meta,
-            list(zip(names, sources, strict=True)),
-            versioned,
-            force_identical_write,
-            progress,
-        )
+        fresh = await anyio.to_thread.run_sync(self._fresh_dirs, name)
+        try:
+            return await self._commit(
+                name,
+                meta,
+                list(zip(names, sources, strict=True)),
+                versioned,
+                force_identical_write,
+                progress,
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_discard, [], fresh)
+            raise
 
     def _new_meta(
         self,
@@ -613,7 +645,7 @@ class Board:
     ) -> Meta:
         try:
             existing = await self._backend.list_versions(name)
-        except PinNotFound:
+        except (PinNotFound, BoardNotFound):  # a write creates the board
             existing = []
         if existing and not force_identical_write:
             try:
@@ -733,6 +765,7 @@ class Board:
 
     # -- deleting --------------------------------------------------------------------------
 
+    @public_verb
     @bounded
     async def pin_version_delete(self, name: str, version: str) -> None:
         """Delete one version of a pin."""
@@ -740,6 +773,7 @@ class Board:
         await self._backend.delete_version(name, version)
         self._forget(await self._key_name(name), version)
 
+    @public_verb
     @bounded
     async def pin_versions_prune(
         self, name: str, n: int | None = None, days: float | None = None
@@ -759,6 +793,7 @@ class Board:
             log.info("Deleted versions of %r: %s", name, ", ".join(v.version for v in doomed))
         return doomed
 
+    @public_verb
     @bounded
     async def pin_delete(self, names: str | Sequence[str]) -> None:
         """Delete whole pins (every version). Raises PinNotFound for a missing pin first."""
@@ -773,6 +808,7 @@ class Board:
 
     # -- board level -----------------------------------------------------------------------
 
+    @public_verb
     @bounded
     async def sweep(self, grace: float = 600.0, name: str | None = None) -> list[str]:
         """Remove what crashed apins writers left on the board (or in pin ``name``), once it
@@ -800,6 +836,15 @@ class Board:
 
 def _always(name: str, version: str) -> bool:
     return True
+
+
+def _discard(staging: Sequence[Path], fresh: Sequence[Path]) -> None:
+    """After a failed write: remove its staging folders and the (empty) folders it created."""
+    for s in staging:
+        shutil.rmtree(s, ignore_errors=True)
+    for d in reversed(fresh):
+        with contextlib.suppress(OSError):
+            d.rmdir()  # only if empty: another writer may have put something there
 
 
 def local_dir(board: Board) -> Path | None:

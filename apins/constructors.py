@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .backends.path import PathBackend
 from .board import Board
 from .cache import Cache
+from .errors import InvalidArgument
 from .settings import TransferSettings
 from .transfer.progress import Progress
 
@@ -108,6 +109,18 @@ def _cache_for(cache: Cache | str | os.PathLike[str] | bool | None) -> Cache | N
     return Cache(cache)
 
 
+def _strip_scheme(path: str, scheme: str) -> str:
+    """``path`` without a leading ``scheme://`` (any case); other schemes are refused."""
+    if not isinstance(path, str):
+        raise InvalidArgument(f"A board path must be text, not {type(path).__name__}.")
+    head, sep, rest = path.partition("://")
+    if not sep:
+        return path
+    if head.lower() != scheme:
+        raise InvalidArgument(f"{path!r} is not an {scheme}:// path.")
+    return rest
+
+
 def board_s3(
     path: str,
     versioned: bool = True,
@@ -125,7 +138,8 @@ def board_s3(
     output: Output | None = None,
     progress: Progress = False,
 ) -> Board:
-    """A board in an S3 (or S3-compatible) bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``.
+    """A board in an S3 (or S3-compatible) bucket: ``path`` is ``"bucket"`` or ``"bucket/prefix"``
+    (``"s3://bucket/prefix"`` too).
 
     Credentials come from the usual AWS chain (environment, profile, instance role) unless
     given; ``anonymous=True`` reads public buckets unsigned. ``endpoint_url`` defaults to
@@ -139,7 +153,7 @@ def board_s3(
         endpoint_url = (
             os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
         )
-    bucket, _, prefix = path.strip("/").partition("/")
+    bucket, _, prefix = _strip_scheme(path, "s3").strip("/").partition("/")
     settings = settings or TransferSettings()
     store = S3Store(
         bucket,
@@ -195,7 +209,7 @@ def board_gcs(
     """
     from .stores.gcs import GCSStore
 
-    bucket, _, prefix = path.strip("/").partition("/")
+    bucket, _, prefix = _strip_scheme(path, "gs").strip("/").partition("/")
     settings = settings or TransferSettings()
     store = GCSStore(
         bucket,

@@ -61,6 +61,14 @@ class StoreAccessError(PinsError):
     """The store refused the request: bad credentials or missing permission."""
 
 
+class BoardNotFound(PinsError):
+    """The board does not exist (e.g. a folder board whose path is missing or is a file)."""
+
+
+class InvalidArgument(PinsError, ValueError):
+    """An argument apins cannot use (wrong value or type); also a ValueError."""
+
+
 class OfflineError(PinsError):
     """The store could not be reached and the cache holds nothing usable."""
 
@@ -75,8 +83,10 @@ class ConnectError(PinsError):
 
 
 __all__ = [
+    "BoardNotFound",
     "ConnectError",
     "HashMismatch",
+    "InvalidArgument",
     "InvalidMetadata",
     "InvalidPinName",
     "ObjectChanged",

@@ -120,10 +120,6 @@ _KNOWN = (
 )
 
 
-def _file_entry(name: str | None) -> str:
-    return "a data.txt 'file' entry" if name is None else f"data.txt of pin {name!r}"
-
-
 def check_file_name(name: Any, *, what: str = "data.txt 'file' entry") -> str:
     """A data file name from data.txt must stay inside its version folder."""
     return safe_relative(name, what=what)
@@ -160,8 +156,28 @@ def _as_int(value: Any, field: str) -> int:
     raise InvalidMetadata(f"data.txt field {field!r} must be a number, not {value!r}")
 
 
-def parse_meta(raw: bytes | str | Mapping[str, Any], *, name: str | None = None) -> AnyMeta:
-    """Parse data.txt content into Meta (api_version 1) or MetaV0 (no api_version)."""
+def parse_meta(
+    raw: bytes | str | Mapping[str, Any], *, name: str | None = None, version: str | None = None
+) -> AnyMeta:
+    """Parse data.txt content into Meta (api_version 1) or MetaV0 (no api_version).
+
+    Any failure is :class:`InvalidMetadata`, naming the pin and version when given.
+    """
+    try:
+        return _parse_meta(raw, name)
+    except Exception as e:
+        parts = [f"pin {name!r}"] if name is not None else []
+        parts += [f"version {version!r}"] if version is not None else []
+        text = str(e) if isinstance(e, InvalidMetadata) else f"data.txt: {type(e).__name__}: {e}"
+        if not parts and isinstance(e, InvalidMetadata):
+            raise
+        if not parts:
+            raise InvalidMetadata(text) from e
+        where = " ".join(parts)
+        raise InvalidMetadata(f"{where[0].upper()}{where[1:]}: {text}") from e
+
+
+def _parse_meta(raw: bytes | str | Mapping[str, Any], name: str | None) -> AnyMeta:
     data = _yaml.load(raw, what="data.txt") if not isinstance(raw, Mapping) else dict(raw)
     if not isinstance(data, dict):
         raise InvalidMetadata("data.txt must hold a YAML mapping of metadata fields.")
@@ -179,7 +195,7 @@ def parse_meta(raw: bytes | str | Mapping[str, Any], *, name: str | None = None)
     files = data["file"]
     files_list = files if isinstance(files, list) else [files]
     for f in files_list:
-        check_file_name(f, what=_file_entry(name))
+        check_file_name(f)
     sizes = data.get("file_size")
     if isinstance(sizes, list):
         sizes = [_as_int(s, "file_size") if s is not None else 0 for s in sizes]
@@ -239,7 +255,7 @@ def _parse_v0(data: dict[str, Any], name: str | None) -> MetaV0:
         raise InvalidMetadata("Legacy (v0) data.txt has no 'path' field.")
     files = path if isinstance(path, list) else [path]
     for f in files:
-        check_file_name(f, what=_file_entry(name))
+        check_file_name(f)
     return MetaV0(
         file=path,
         type=str(data.get("type", "default")),

@@ -15,7 +15,7 @@ import concurrent.futures
 import contextlib
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from . import _portal
 from .board import Board
 
 if TYPE_CHECKING:
-    from ._mirror.report import MirrorReport
+    from ._mirror.report import MirrorReport, VersionRef
     from .formats import Output
     from .meta import AnyMeta, Meta
     from .transfer.progress import Progress
@@ -445,6 +445,9 @@ def mirror(
     stop_on_error: bool = False,
     progress: Progress = None,
     shard: tuple[int, int] | None = None,
+    *,
+    allow_empty_source: bool = False,
+    before_delete: Callable[[list[VersionRef]], object] | None = None,
 ) -> MirrorReport:
     """Copy pins between boards, blocking (see :func:`apins.mirror` for every option)."""
     from ._mirror.run import mirror as amirror
@@ -465,5 +468,7 @@ def mirror(
         stop_on_error=stop_on_error,
         progress=progress,
         shard=shard,
+        allow_empty_source=allow_empty_source,
+        before_delete=before_delete,
     )
     return _portal.call(run)

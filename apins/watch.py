@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ._one_error import public_verb
 from .errors import ConnectError, OfflineError, PinsError, TransferError, VersionNotFound
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class PinWatch:
     def __aiter__(self) -> PinWatch:
         return self
 
+    @public_verb
     async def __anext__(self) -> AnyMeta:
         while not self._ready:
             if self._closed:

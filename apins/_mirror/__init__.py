@@ -6,7 +6,14 @@ when both boards are on one S3 endpoint; re-running finishes an interrupted mirr
 
 from __future__ import annotations
 
-from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
+from .report import MirrorFailed, MirrorFailure, MirrorRefused, MirrorReport, VersionRef
 from .run import mirror
 
-__all__ = ["MirrorFailed", "MirrorFailure", "MirrorReport", "VersionRef", "mirror"]
+__all__ = [
+    "MirrorFailed",
+    "MirrorFailure",
+    "MirrorRefused",
+    "MirrorReport",
+    "VersionRef",
+    "mirror",
+]

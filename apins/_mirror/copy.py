@@ -27,6 +27,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
+from .._one_error import collapsed
 from ..backends.base import Backend
 from ..backends.path import DATA_TXT, PathBackend
 from ..errors import StoreAccessError, TransferError
@@ -85,7 +86,7 @@ class VersionCopier:
     async def copy(self, pin: str, sv: SideVersion, tpin: str) -> Copied:
         """Copy one version; return what moved. Raises on any failure, leaving nothing visible."""
         raw = await self.source.read_meta_raw(pin, sv.id)
-        meta = parse_meta(raw, name=pin)
+        meta = parse_meta(raw, name=pin, version=sv.id)
         if self._server_side:
             done = await self._server_copy(pin, sv, tpin, meta, raw)
             if done is not None:
@@ -133,9 +134,10 @@ class VersionCopier:
                 self.progress(ProgressEvent(key, info.size, info.size, "copy", finished=True))
 
         try:
-            async with anyio.create_task_group() as tg:
-                for i in range(len(names)):
-                    tg.start_soon(one, i)
+            with collapsed():
+                async with anyio.create_task_group() as tg:
+                    for i in range(len(names)):
+                        tg.start_soon(one, i)
             if any(s is None for s in sizes):
                 await tstore.delete_many(copied)
                 return None
@@ -185,9 +187,10 @@ class VersionCopier:
                     )
                 hashes[i], sizes[i] = result.xxh64, result.info.size
 
-            async with anyio.create_task_group() as tg:
-                for i in range(len(names)):
-                    tg.start_soon(one, i)
+            with collapsed():
+                async with anyio.create_task_group() as tg:
+                    for i in range(len(names)):
+                        tg.start_soon(one, i)
             verify_pin_hash(pin, meta.pin_hash, hashes, names)
             await self.target.store_version(
                 tpin,

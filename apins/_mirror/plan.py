@@ -16,9 +16,10 @@ from typing import Literal, TypeVar
 
 import anyio
 
+from .._one_error import collapsed
 from ..backends.base import Backend
 from ..backends.path import PathBackend
-from ..errors import PinNotFound, PinsError, VersionConflict
+from ..errors import BoardNotFound, PinNotFound, PinsError, VersionConflict
 from ..meta import AnyMeta, parse_created
 from ..versions import VersionInfo, version_name
 
@@ -108,9 +109,10 @@ async def gather_bounded(
         async with limit:
             out[i] = await fns[i]()
 
-    async with anyio.create_task_group() as tg:
-        for i in range(len(fns)):
-            tg.start_soon(one, i)
+    with collapsed():
+        async with anyio.create_task_group() as tg:
+            for i in range(len(fns)):
+                tg.start_soon(one, i)
     return out  # type: ignore[return-value]
 
 
@@ -120,7 +122,7 @@ async def side_versions(
     """Every complete version of ``pin`` on ``backend``, oldest first, with portable names."""
     try:
         infos = await backend.list_versions(pin)
-    except PinNotFound:
+    except (PinNotFound, BoardNotFound):
         if missing_ok:
             return []
         raise

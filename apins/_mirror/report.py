@@ -114,6 +114,10 @@ class MirrorFailed(PinsError):
         self.report = report
 
 
+class MirrorRefused(PinsError):
+    """``mirror(..., delete=True)`` would empty the target because the source lists no pins."""
+
+
 def _human(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):

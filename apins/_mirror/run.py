@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ..errors import PinsError, ReadOnlyBoard
+from .._one_error import public_verb
+from ..errors import BoardNotFound, PinsError, ReadOnlyBoard
 from ..stores.base import ProgressCallback
 from ..transfer.progress import Progress, progress_scope
 from .copy import VersionCopier
@@ -27,7 +28,7 @@ from .plan import (
     side_versions,
     target_pin_name,
 )
-from .report import MirrorFailed, MirrorFailure, MirrorReport, VersionRef
+from .report import MirrorFailed, MirrorFailure, MirrorRefused, MirrorReport, VersionRef
 from .shard import Shard, check_shard, in_shard
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class _Run:
             self.fail(pin, version, exc)
 
 
+@public_verb
 async def mirror(
     source: Board,
     target: Board,
@@ -85,6 +87,9 @@ async def mirror(
     stop_on_error: bool = False,
     progress: Progress = None,
     shard: Shard | None = None,
+    *,
+    allow_empty_source: bool = False,
+    before_delete: Callable[[list[VersionRef]], object] | None = None,
 ) -> MirrorReport:
     """Copy pins from ``source`` to ``target`` version by version, as bytes.
 
@@ -102,6 +107,11 @@ async def mirror(
     ``shard=(k, n)`` (``0 <= k < n``): only the pins whose stable hash of the name is ``k``
     mod ``n`` (and, with ``delete``, only such target orphans), so ``n`` processes or hosts
     running shards ``0..n-1`` together mirror the whole board without coordinating.
+
+    A missing source board raises BoardNotFound. With ``delete=True`` and no ``names``, a
+    source that lists no pins while the target has some raises :class:`MirrorRefused` (a typo
+    in the source would otherwise empty the target) unless ``allow_empty_source=True``.
+    ``before_delete`` is called with every version about to be deleted, before any is.
     """
     check_versions_arg(versions)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -113,9 +123,12 @@ async def mirror(
     started = time.monotonic()
     run = _Run(MirrorReport(dry_run=dry_run), stop_on_error, concurrency)
     pins = [names] if isinstance(names, str) else (list(names) if names is not None else None)
+    if pins is None:
+        pins = await source.pin_list()  # a missing source board raises BoardNotFound here
+        if delete and not pins and not allow_empty_source:
+            await _refuse_to_empty(source, target)
     every_pin = pins
     if shard is not None:
-        every_pin = pins if pins is not None else await source.pin_list()
         pins = [p for p in every_pin if in_shard(p, shard)]
     plans = await _plan_all(source, target, pins, versions, cutoff, delete, run)
     run.check_stop()
@@ -129,6 +142,9 @@ async def mirror(
         with progress_scope(progress, None, "mirror") as callback:
             await _copy_all(source, target, plans, callback, run)
         run.check_stop()
+        doomed = _doomed(plans, orphans, run)
+        if before_delete is not None and doomed:
+            before_delete(doomed)
         await _delete_all(target, plans, orphans, run)
         run.check_stop()
     report = run.report
@@ -138,17 +154,45 @@ async def mirror(
     return report
 
 
+async def _target_pins(target: Board) -> list[str]:
+    """The target's pins; a folder target that does not exist yet has none."""
+    try:
+        return await target.pin_list()
+    except BoardNotFound:
+        return []
+
+
+async def _refuse_to_empty(source: Board, target: Board) -> None:
+    there = await _target_pins(target)
+    if there:
+        raise MirrorRefused(
+            f"The source board {source.board_deparse()} lists no pins, so delete=True would "
+            f"delete all {len(there)} pins of the target {target.board_deparse()}. If the "
+            "source is right, pass allow_empty_source=True (CLI: --allow-empty-source)."
+        )
+
+
+def _doomed(plans: list[PinPlan], orphans: list[PinPlan], run: _Run) -> list[VersionRef]:
+    """Every target version ``_delete_all`` is about to delete."""
+    out = [
+        VersionRef(p.target_pin, v.name)
+        for p in plans
+        if p.pin not in run.failed_pins
+        for v in p.delete
+    ]
+    out += [VersionRef(p.target_pin, v.name) for p in orphans for v in p.delete]
+    return sorted(out, key=lambda r: (r.pin, r.version or ""))
+
+
 async def _plan_all(
     source: Board,
     target: Board,
-    pins: list[str] | None,
+    pins: list[str],
     versions: VersionsArg,
     since: datetime | None,
     delete: bool,
     run: _Run,
 ) -> list[PinPlan]:
-    if pins is None:
-        pins = await source.pin_list()
     found: list[PinPlan | None] = [None] * len(pins)
 
     async def one(i: int) -> None:
@@ -196,7 +240,7 @@ async def _orphan_pins(
     """
     kept = {p.target_pin for p in plans} | {target_pin_name(p) for p in run.failed_pins}
     kept |= {target_pin_name(p) for p in every_pin or ()}
-    orphans = [n for n in await target.pin_list() if n not in kept and in_shard(n, shard)]
+    orphans = [n for n in await _target_pins(target) if n not in kept and in_shard(n, shard)]
 
     async def versions_of(name: str) -> PinPlan:
         there = await side_versions(target.backend, name, run.meta, missing_ok=True)

@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from .._one_error import collapsed
 from .._safe_path import safe_relative
 from ..cache import Cache
 from ..errors import (
@@ -46,12 +47,11 @@ from ..stores.base import (
     UploadListingStore,
     join_key,
 )
-from ..transfer._util import first_error
 from ..transfer.retry import offline_probe
 from ..versions import VersionInfo, is_newer, sort_versions
 
 if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
+    pass
 
 log = logging.getLogger("apins")
 
@@ -226,7 +226,7 @@ class PathBackend:
 
     async def read_meta(self, name: str, version: str) -> AnyMeta:
         raw = await self.read_meta_raw(name, version)
-        meta = parse_meta(raw, name=name)
+        meta = parse_meta(raw, name=name, version=version)
         meta.version = version
         meta.local = {"version": version}
         if self.local:
@@ -241,6 +241,9 @@ class PathBackend:
             try:
                 return await anyio.Path(path).read_bytes()
             except (FileNotFoundError, NotADirectoryError):
+                require_root = getattr(self.store, "require_root", None)
+                if require_root is not None:
+                    require_root()
                 raise VersionNotFound(f"Pin {name!r} has no version {version!r}.") from None
         if self.cache is not None:
             hit = self.cache.lookup(self.identity, name, version, DATA_TXT)
@@ -336,12 +339,10 @@ class PathBackend:
             hashes[i] = result.xxh64
 
         try:
-            try:
+            with collapsed():
                 async with anyio.create_task_group() as tg:
                     for i in range(len(files)):
                         tg.start_soon(get, i)
-            except BaseExceptionGroup as group:
-                raise first_error(group) from None
             verify_pin_hash(name, meta.pin_hash, hashes, files)
         except BaseException:
             for i, t in enumerate(temps):
@@ -625,9 +626,10 @@ async def _hash_all(paths: Sequence[Path]) -> list[str]:
     async def one(i: int) -> None:
         out[i] = await anyio.to_thread.run_sync(remembered_xxh64, paths[i])
 
-    async with anyio.create_task_group() as tg:
-        for i in range(len(paths)):
-            tg.start_soon(one, i)
+    with collapsed():
+        async with anyio.create_task_group() as tg:
+            for i in range(len(paths)):
+                tg.start_soon(one, i)
     return out
 
 

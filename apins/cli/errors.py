@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._redact import redact_text
-from ..errors import InvalidPinName, PinNotFound, VersionNotFound
+from ..errors import BoardNotFound, InvalidPinName, PinNotFound, VersionNotFound
 from ..stores.base import ObjectNotFound
 
 OK = 0
@@ -17,10 +17,10 @@ class UsageError(Exception):
 
 
 def exit_code(exc: BaseException) -> int:
-    """2 for usage errors, 3 for a missing pin/version/object, 1 for anything else."""
+    """2 for usage errors, 3 for a missing board/pin/version/object, 1 for anything else."""
     if isinstance(exc, UsageError | InvalidPinName):
         return USAGE
-    if isinstance(exc, PinNotFound | VersionNotFound | ObjectNotFound):
+    if isinstance(exc, PinNotFound | VersionNotFound | ObjectNotFound | BoardNotFound):
         return NOT_FOUND
     return FAILED
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._mirror import MirrorReport, mirror
+from .._mirror import MirrorReport, VersionRef, mirror
 from .._mirror.shard import Shard, parse_shard
 from .context import Context
 from .errors import FAILED, NOT_FOUND, UsageError, one_line
@@ -47,6 +47,14 @@ async def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
     if args.source == args.target:
         raise UsageError("source and target are the same board")
     bar = None if args.dry_run else ctx.bar("mirror")
+
+    def announce(doomed: list[VersionRef]) -> None:
+        """Say what --delete is about to delete, before it does (stderr under --json)."""
+        out = sys.stderr if ctx.json else sys.stdout
+        for ref in doomed:
+            out.write(f"will delete {ref.pin} {ref.version}\n")
+        out.flush()
+
     try:
         async with ctx.board(args.source) as source, ctx.board(args.target) as target:
             report = await mirror(
@@ -61,6 +69,8 @@ async def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
                 stop_on_error=args.stop_on_error,
                 progress=bar,
                 shard=args.shard,
+                allow_empty_source=args.allow_empty_source,
+                before_delete=announce,
             )
     finally:
         if bar is not None:
@@ -105,6 +115,10 @@ def add_mirror_command(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--delete", action="store_true",
         help="also delete target versions (and pins) the source does not have",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-empty-source", action="store_true",
+        help="with --delete: go on even if the source lists no pins (empties the target)",
     )  # fmt: skip
     p.add_argument(
         "--concurrency", type=int, default=8, metavar="N",

@@ -36,7 +36,7 @@ Boards are named by URL:
                                      connect+http://HOST:PORT for plain http"""
 
 EPILOG = """\
-exit codes: 0 ok, 1 error, 2 bad usage, 3 pin or version not found.
+exit codes: 0 ok, 1 error, 2 bad usage, 3 board, pin or version not found.
 Run 'apins COMMAND --help' for the options of one command."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from .._one_error import collapsed
 from .._write_options import write_access_type
 from ..backends.path import PathBackend
 from ..cache import Cache
@@ -32,7 +33,7 @@ from ..errors import (
     StoreAccessError,
     VersionNotFound,
 )
-from ..meta import AnyMeta, Meta, dump_meta
+from ..meta import AnyMeta, Meta, dump_meta, parse_meta
 from ..settings import TransferSettings
 from ..stores.base import ProgressCallback
 from ..stores.http import HTTPStore
@@ -291,9 +292,10 @@ class ConnectBackend:
                 except PinsError as e:
                     log.warning("Skipping pin %s in the search: %s", full, e)
 
-        async with anyio.create_task_group() as tg:
-            for i in range(len(chosen)):
-                tg.start_soon(one, i)
+        with collapsed():
+            async with anyio.create_task_group() as tg:
+                for i in range(len(chosen)):
+                    tg.start_soon(one, i)
         return [m for m in out if m is not None]
 
     # -- reading -------------------------------------------------------------------------------
@@ -310,11 +312,12 @@ class ConnectBackend:
 
     async def _meta_of(self, full: str, guid: str, version: str) -> AnyMeta:
         try:
-            meta = await self._files.read_meta(guid, _rev(version))
+            raw = await self._files.read_meta_raw(guid, _rev(version))
         except VersionNotFound:
             raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+        try:
+            meta = parse_meta(raw, name=full, version=version)
         except InvalidMetadata as e:
-            raw = await self._files.read_meta_raw(guid, _rev(version))
             if raw.lstrip()[:1] in (b"{", b"["):  # JSON: the first Python pins package's pins
                 raise InvalidMetadata(
                     f"{full} was written by the first Python pins package (its data.txt is "

@@ -16,15 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
-from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer.retry import TransientError, transient_for_status
+from ..transfer.retry import TransientError
+from ._cloud_errors import map_s3_answer
 from .base import (
-    NotModified,
     ObjectInfo,
-    ObjectNotFound,
-    PreconditionFailed,
-    RangeNotSatisfiable,
 )
 from .http import BodyStream, body_span, new_session, request_timeout, transport_error
 
@@ -148,27 +144,9 @@ def _error(
         code = (node.text or "") if node is not None else ""
     except ElementTree.ParseError:
         pass
-    if status == 304:
-        return NotModified(key, if_none_match)
-    if code == "NoSuchBucket":
-        return ObjectNotFound(f"the bucket of {where} does not exist")
-    if status == 404 or code in ("NoSuchKey", "NotFound"):
-        return ObjectNotFound(f"no object {where}")
-    if status == 412:
-        return PreconditionFailed(f"{where} no longer matches the expected ETag")
-    if status == 416:
-        return RangeNotSatisfiable(f"requested range lies outside {where}")
-    if status in (401, 403):
-        return StoreAccessError(
-            f"S3 refused {op} on {where} ({code or status}): check the access key, "
-            "secret, session token and the bucket's permissions"
-        )
-    transient = transient_for_status(
-        status, f"S3 {op} on {where} failed: {code or status}", headers, code=code
+    return map_s3_answer(
+        status, code, op=op, where=where, key=key, if_none_match=if_none_match, headers=headers
     )
-    if transient is not None:
-        return transient
-    return TransferError(f"S3 {op} on {where} failed: {code or status}")
 
 
 def _local(tag: str) -> str:

@@ -26,7 +26,7 @@ import anyio
 import anyio.to_thread
 
 from .._safe_path import safe_relative
-from ..errors import PinsError
+from ..errors import BoardNotFound, PinsError
 from .base import ObjectInfo, ObjectNotFound, ProgressCallback, ProgressEvent, join_key
 
 TMP_PREFIX = ".apins-tmp-"
@@ -82,6 +82,16 @@ class FolderStore:
     def __repr__(self) -> str:
         return f"FolderStore({str(self.root)!r})"
 
+    def require_root(self) -> None:
+        """Raise BoardNotFound unless the board's folder exists (reading never creates it)."""
+        if self.root.is_dir():
+            return
+        what = "is a file, not a folder" if self.root.exists() else "does not exist"
+        raise BoardNotFound(
+            f"No board at {str(self.root)!r}: the path {what}. Check the path; writing a pin "
+            "there creates the board."
+        )
+
     def local_path(self, key: str) -> Path:
         rel = key.removesuffix("/")
         if not rel:
@@ -94,6 +104,7 @@ class FolderStore:
         return await anyio.to_thread.run_sync(self._list, prefix)
 
     def _list(self, prefix: str) -> builtins.list[ObjectInfo]:
+        self.require_root()
         base_key = prefix.rstrip("/")
         base = self.local_path(base_key) if base_key else self.root
         out: builtins.list[ObjectInfo] = []
@@ -117,6 +128,7 @@ class FolderStore:
         return await anyio.to_thread.run_sync(self._list_dirs, prefix)
 
     def _list_dirs(self, prefix: str) -> builtins.list[str]:
+        self.require_root()
         base = self.local_path(prefix) if prefix.strip("/") else self.root
         try:
             with os.scandir(base) as it:
@@ -231,6 +243,8 @@ class FolderStore:
 
     def staging_dir(self, prefix: str) -> Path:
         """A fresh folder on the same file system as ``prefix`` (for one version)."""
+        if self.root.exists() and not self.root.is_dir():
+            self.require_root()
         parent = self.local_path(prefix.rstrip("/")).parent
         if self.scratch_root() is None:
             parent.mkdir(parents=True, exist_ok=True)

@@ -39,10 +39,11 @@ from urllib.parse import quote, urlencode
 
 import anyio
 
+from .._one_error import raise_collapsed
 from .._redact import shield
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
-from ..transfer._util import first_error, for_each
+from ..transfer._util import for_each
 from ..transfer.commit import commit_files
 from ..transfer.retry import (
     StoreUnreachable,
@@ -535,7 +536,7 @@ class GCSStore:
                 for _ in range(min(len(jobs), self.settings.max_concurrency)):
                     tg.start_soon(worker)
         except BaseExceptionGroup as group:
-            raise first_error(group) from None
+            raise_collapsed(group)
         return gens
 
     async def _compose(self, name: str, key: str, sources: Sequence[tuple[str, str]]) -> ObjectInfo:

@@ -28,28 +28,21 @@ from typing import Any
 
 import anyio
 
+from .._one_error import raise_collapsed
 from .._redact import register_secret, shield
-from ..errors import StoreAccessError, TransferError
+from ..errors import TransferError
 from ..settings import TransferSettings
-from ..transfer._util import first_error
 from ..transfer.commit import commit_files
 from ..transfer.reqlog import request_line
-from ..transfer.retry import (
-    StoreUnreachable,
-    TransientError,
-    probing,
-    transient_for_status,
-    with_retries,
-)
+from ..transfer.retry import with_retries
 from ..transfer.upload import upload_file
+from ._cloud_errors import map_botocore_error
 from ._s3http import PresignedReader
 from .base import (
     FileSpan,
-    NotModified,
     ObjectInfo,
     ObjectNotFound,
     PendingInfo,
-    PreconditionFailed,
     ProgressCallback,
     RangeNotSatisfiable,
     Store,
@@ -66,20 +59,6 @@ MAX_SINGLE_COPY = 5 * GiB
 COPY_PART = 512 * 1024**2
 DELETE_BATCH = 1000
 
-_ACCESS_CODES = frozenset(
-    {
-        "403",
-        "AccessDenied",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "ExpiredToken",
-        "InvalidToken",
-        "TokenRefreshRequired",
-        "AllAccessDisabled",
-        "AuthorizationHeaderMalformed",
-    }
-)
-_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 #: HTTP method of each S3 operation apins calls through botocore (for the request log)
 _METHODS = {
     "head_object": "HEAD",
@@ -185,23 +164,6 @@ def _one_attempt_session() -> type:
             return no_blind_retry(await super()._get_session(proxy_url))
 
     return OneAttemptSession
-
-
-def _is_transport_error(exc: BaseException) -> bool:
-    """Connection drops, timeouts and truncated bodies, from aiohttp or botocore."""
-    import aiohttp
-    from botocore import exceptions as bex
-
-    return isinstance(
-        exc,
-        aiohttp.ClientError
-        | asyncio.TimeoutError
-        | ConnectionError
-        | bex.HTTPClientError
-        | bex.ConnectionError
-        | bex.IncompleteReadError
-        | bex.ResponseStreamingError,
-    )
 
 
 class _ProgressReader(io.RawIOBase):
@@ -378,48 +340,19 @@ class S3Store:
 
     def _map_error(self, exc: Exception, op: str, key: str | None) -> Exception:
         """Translate a botocore/aiohttp exception into the apins hierarchy."""
-        from botocore import exceptions as bex
+        return map_botocore_error(exc, op=op, where=self._where(key), key=key)
 
-        where = self._where(key)
-        if isinstance(exc, bex.ClientError):
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in _MISSING_CODES or (status == 404 and code != "NoSuchBucket"):
-                return ObjectNotFound(f"no object {where}")
-            if code == "NoSuchBucket":
-                return ObjectNotFound(f"bucket {self.bucket!r} does not exist ({where})")
-            if code == "304" or status == 304:
-                return NotModified(key or "", None)
-            if code == "PreconditionFailed" or status == 412:
-                return PreconditionFailed(f"{where} no longer matches the expected ETag")
-            if code == "InvalidRange" or status == 416:
-                return RangeNotSatisfiable(f"requested range lies outside {where}")
-            if code in _ACCESS_CODES or status in (401, 403):
-                return StoreAccessError(
-                    f"S3 refused {op} on {where} ({code or status}): check the access key, "
-                    "secret, session token and the bucket's permissions"
-                )
-            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders")
-            transient = transient_for_status(
-                status or 0, f"S3 {op} on {where} failed: {code or status}", headers, code=code
-            )
-            if transient is not None:
-                return transient
-            message = str(error.get("Message", ""))
-            return TransferError(f"S3 {op} on {where} failed: {code or status} {message}".strip())
-        if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
-            return StoreAccessError(
-                f"no usable AWS credentials for {where}: pass access_key/secret_key or "
-                "profile, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use anonymous=True"
-            )
-        if _is_transport_error(exc):
-            text = f"S3 {op} on {where} failed: {type(exc).__name__}"
-            no_connection = isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError)
-            if no_connection or (probing() and isinstance(exc, bex.ReadTimeoutError)):
-                return StoreUnreachable(text)
-            return TransientError(text)
-        return exc
+    async def _presign(self, op: str, key: str | None, params: dict[str, Any]) -> str:
+        """A presigned URL for ``op``; presigning errors (credentials, params) mapped."""
+        client = await self._get_client()
+        try:
+            url = await client.generate_presigned_url(op, Params=params, ExpiresIn=3600)
+        except Exception as exc:
+            mapped = self._map_error(exc, op, key)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return str(url)
 
     async def _call(self, op: str, key: str | None, **params: Any) -> Any:
         """One API call, errors mapped; no retries."""
@@ -501,8 +434,7 @@ class S3Store:
 
     async def _list_page(self, prefix: str, params: dict[str, Any]) -> dict[str, Any]:
         """One ListObjectsV2 page as a presigned GET (see :mod:`apins.stores._s3http`)."""
-        client = await self._get_client()
-        url = await client.generate_presigned_url("list_objects_v2", Params=params, ExpiresIn=3600)
+        url = await self._presign("list_objects_v2", prefix, params)
         self.request_counts["ListObjectsV2"] += 1
         return await self._reader.get_list_page(url, self._where(prefix))
 
@@ -548,10 +480,7 @@ class S3Store:
         aiohttp session (see :mod:`apins.stores._s3http`); one attempt (the engine retries)."""
         if end is not None and end <= start:
             raise RangeNotSatisfiable(f"empty range [{start}, {end}) of {self._where(key)}")
-        client = await self._get_client()
-        url = await client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self._k(key)}, ExpiresIn=3600
-        )
+        url = await self._presign("get_object", key, {"Bucket": self.bucket, "Key": self._k(key)})
         self.request_counts["GetObject"] += 1
         return await self._reader.open(
             url,
@@ -837,7 +766,7 @@ class S3Store:
                     for _ in range(min(count, self.settings.max_concurrency)):
                         tg.start_soon(worker)
             except BaseExceptionGroup as group:
-                raise first_error(group) from None
+                raise_collapsed(group)
             return await self.complete_multipart(key, upload_id, sorted(etags.items()))
         except BaseException:
             with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import anyio
 
+from .._one_error import collapsed
 from ..stores.base import ProgressCallback, ProgressEvent
-
-if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
-
 
 T = TypeVar("T")
 
 
 async def for_each(items: Iterable[T], fn: Callable[[T], Awaitable[None]], limit: int) -> None:
     """Await ``fn(item)`` for every item, at most ``limit`` at once (a pool of workers);
-    the first failure cancels the rest and is raised bare, not in an exception group."""
+    the first failure cancels the rest; the most meaningful error is raised bare."""
     todo = list(items)
     pending = iter(todo)
 
@@ -27,20 +23,10 @@ async def for_each(items: Iterable[T], fn: Callable[[T], Awaitable[None]], limit
         for item in pending:
             await fn(item)
 
-    try:
+    with collapsed():
         async with anyio.create_task_group() as tg:
             for _ in range(max(1, min(len(todo), limit))):
                 tg.start_soon(worker)
-    except BaseExceptionGroup as group:
-        raise first_error(group) from None
-
-
-def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first leaf exception of a (nested) exception group, to re-raise it bare."""
-    exc: BaseException = group
-    while isinstance(exc, BaseExceptionGroup):
-        exc = exc.exceptions[0]
-    return exc
 
 
 class Meter:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import anyio
 
+from .._one_error import raise_collapsed
 from ..settings import TransferSettings
 from ..stores.base import ProgressCallback, Store
-from ._util import first_error
 from .upload import PendingUpload, upload_file, upload_parts
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -82,7 +82,7 @@ async def commit_files(
                 for _ in range(workers):
                     tg.start_soon(finish)
         except BaseExceptionGroup as group:
-            raise first_error(group) from None
+            raise_collapsed(group)
     except BaseException:
         with anyio.move_on_after(CLEANUP_TIMEOUT, shield=True), contextlib.suppress(Exception):
             for up in pending:

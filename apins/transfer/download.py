@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 import anyio
 import xxhash
 
+from .._one_error import raise_collapsed
 from ..errors import ObjectChanged, TransferError
 from ..settings import TransferSettings
 from ..stores.base import ObjectInfo, PreconditionFailed, ProgressCallback, ReadStream, Store
-from ._util import Meter, first_error
+from ._util import Meter
 from ._util import spans as split_spans
 from .retry import TransientError, with_retries
 
@@ -300,7 +301,7 @@ async def _ranged(job: _Job, limiter: anyio.CapacityLimiter | None) -> str:
             for _ in range(min(settings.max_concurrency, len(spans)) - 1):
                 tg.start_soon(worker)
     except BaseExceptionGroup as group:
-        raise first_error(group) from None
+        raise_collapsed(group)
     if hashed != len(spans):  # pragma: no cover - every part reports done
         raise TransferError(f"internal error: {job.key} was not hashed completely")
     return hasher.hexdigest()

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio
 
+from .._one_error import raise_collapsed
 from ..settings import TransferSettings
 from ..stores.base import (
     FileSpan,
@@ -27,7 +28,7 @@ from ..stores.base import (
     Store,
     WriteCheckingStore,
 )
-from ._util import Meter, first_error, spans
+from ._util import Meter, spans
 from .retry import with_retries
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -246,7 +247,7 @@ async def _send_parts(
                 for _ in range(max(1, min(settings.max_concurrency, count))):
                     tg.start_soon(worker)
         except BaseExceptionGroup as group:
-            raise first_error(group) from None
+            raise_collapsed(group)
     except BaseException:
         with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
             await _abort_quietly(store, key, upload_id, settings)
