@@ -702,6 +702,7 @@ class Board:
             )
         return self.backend
 
+    @public_verb
     async def pin_share(
         self,
         name: str,
@@ -724,6 +725,7 @@ class Board:
             role=access.check_role(role),
         )
 
+    @public_verb
     async def pin_unshare(
         self, name: str, *, users: str | Sequence[str] = (), groups: str | Sequence[str] = ()
     ) -> None:
