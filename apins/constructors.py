@@ -38,13 +38,26 @@ def board_folder(
     output: Output | None = None,
     progress: Progress = False,
 ) -> Board:
-    """A board in a local (or network-mounted) folder, created on first write.
+    """A board in a local (or network-mounted) folder, created on first write; reading a
+    folder that does not exist raises :class:`~apins.BoardNotFound`.
 
     Every constructor takes ``output=`` (what ``pin_read`` returns for tables by default:
     ``"arrow"``, ``"pandas"`` or ``"polars"``) and ``progress=`` (the default of every
     transfer verb: True shows a progress bar).
     """
-    store = FolderStore(path)
+    return _folder_board(path, versioned, allow_pickle_read, output, progress, missing_ok=False)
+
+
+def _folder_board(
+    path: str | os.PathLike[str],
+    versioned: bool,
+    allow_pickle_read: bool | None,
+    output: Output | None,
+    progress: Progress,
+    *,
+    missing_ok: bool,
+) -> Board:
+    store = FolderStore(path, missing_ok=missing_ok)
     desc = _deparse("board_folder", str(path), allow_pickle_read)
     return Board(
         PathBackend(store, description=desc),
@@ -70,13 +83,8 @@ def board_local(
         import platformdirs
 
         root = Path(platformdirs.user_data_dir("pins-py"))
-    return board_folder(
-        root,
-        versioned=versioned,
-        allow_pickle_read=allow_pickle_read,
-        output=output,
-        progress=progress,
-    )
+    # the user's own board: before the first write it is simply empty
+    return _folder_board(root, versioned, allow_pickle_read, output, progress, missing_ok=True)
 
 
 def board_temp(
@@ -88,7 +96,7 @@ def board_temp(
 ) -> Board:
     """A board in a new temporary folder, removed when the board is closed."""
     root = Path(tempfile.gettempdir()) / f"apins-board-{uuid.uuid4().hex}"
-    store = FolderStore(root)
+    store = FolderStore(root, missing_ok=True)
     return Board(
         PathBackend(store, description=_deparse("board_temp", str(root), allow_pickle_read)),
         versioned=versioned,

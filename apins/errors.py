@@ -65,8 +65,9 @@ class BoardNotFound(PinsError):
     """The board does not exist (e.g. a folder board whose path is missing or is a file)."""
 
 
-class InvalidArgument(PinsError, ValueError):
-    """An argument apins cannot use (wrong value or type); also a ValueError."""
+class InvalidArgument(PinsError, ValueError, TypeError):
+    """An argument apins cannot use (wrong value or type); also a ValueError and a TypeError,
+    so handlers written for either keep working."""
 
 
 class OfflineError(PinsError):

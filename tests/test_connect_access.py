@@ -79,6 +79,7 @@ async def test_bad_access_type_writes_nothing(
     with pytest.raises(PinsError, match="access_type must be one of"):
         await alice.pin_write(TABLE, "nope", type="csv", access_type="everyone")
     assert await api(server.url, "key-a", "GET", "v1/content") == []
+    (tmp_path / "folder").mkdir()
     async with apins.board_folder(tmp_path / "folder") as folder:
         with pytest.raises(UnsupportedType, match="Posit Connect boards only"):
             await folder.pin_write(TABLE, "x", type="csv", access_type="all")

@@ -37,7 +37,9 @@ TABLE = pa.table({"a": [1, 2, 3], "b": ["x", "y", None]})
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    return tmp_path / "board"
+    path = tmp_path / "board"
+    path.mkdir()  # an existing (empty) board: reading a missing one raises BoardNotFound
+    return path
 
 
 @pytest.fixture
@@ -520,7 +522,8 @@ async def test_write_board_manifest_matches_r(tmp_path: Path) -> None:
         assert await board.pin_list() == ["x", "y", "z"]
 
 
-async def test_board_repr_and_deparse(root: Path) -> None:
+async def test_board_repr_and_deparse(tmp_path: Path) -> None:
+    root = tmp_path / "not-yet"
     board = apins.board_folder(root, allow_pickle_read=True)
     assert board.board_deparse() == f"board_folder({str(root)!r}, allow_pickle_read=True)"
     assert str(root) in repr(board)

@@ -52,6 +52,7 @@ def _stdout(cell: Any) -> str:
 
 def test_notebook_uses_sync_facade(tmp_path: Path, kernel_env: None) -> None:
     board_dir = tmp_path / "board"
+    board_dir.mkdir()  # an empty board (a missing one raises BoardNotFound)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f"BOARD = {str(board_dir)!r}")] + [
         nbformat.v4.new_code_cell(src) for src in CELLS

@@ -170,8 +170,11 @@ def test_constructors_do_no_io(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert not target.exists()
     assert not local.exists()
     assert not temp_dir.exists()
-    assert boards[0].pin_list() == []
+    with pytest.raises(apins.BoardNotFound):
+        boards[0].pin_list()
+    assert boards[1].pin_list() == []  # the user's own board is empty until written
     assert not target.exists()  # reading an absent board creates nothing either
+    assert not local.exists()
     boards[0].pin_write([1], "first", type="json")
     assert (target / "first").is_dir()
     boards[1].pin_write([1], "first", type="json")

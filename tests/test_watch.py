@@ -98,6 +98,7 @@ async def test_unversioned_pin_replaced_each_time(tmp_path: Path) -> None:
 
 
 async def test_missing_pin_raises_at_once(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
     async with apins.board_folder(tmp_path / "b") as board:
         watch = board.pin_watch("nope", interval=0.05)
         with pytest.raises(PinNotFound):

@@ -74,8 +74,10 @@ class FolderStore:
 
     read_only = False
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, missing_ok: bool = False) -> None:
         self.root = Path(root).expanduser()
+        #: a missing root reads as an empty board (board_local, board_temp), not BoardNotFound
+        self.missing_ok = missing_ok
         self.identity = "file:" + str(self.root.absolute())
         self._scratch: Path | bool | None = False  # False: not chosen yet; None: none usable
 
@@ -84,7 +86,7 @@ class FolderStore:
 
     def require_root(self) -> None:
         """Raise BoardNotFound unless the board's folder exists (reading never creates it)."""
-        if self.root.is_dir():
+        if self.root.is_dir() or (self.missing_ok and not self.root.exists()):
             return
         what = "is a file, not a folder" if self.root.exists() else "does not exist"
         raise BoardNotFound(
