@@ -741,6 +741,7 @@ class Board:
 
     # -- addresses ------------------------------------------------------------------------
 
+    @public_verb
     async def pin_url(self, name: str, version: str | None = None) -> str:
         """Where pin ``name`` (version ``version``, default the latest) lives: a Connect content
         URL (a ``_rev<bundle>`` URL for a version), a ``file://`` URL of the version folder,
@@ -753,6 +754,7 @@ class Board:
             raise UnsupportedType(f"pin_url is not available on {self.board_deparse()}.")
         return str(await pin_url(name, version))
 
+    @public_verb
     async def pin_browse(self, name: str, version: str | None = None) -> str:
         """Open pin_url(name, version) with the web browser (``webbrowser``, which honours the
         BROWSER environment variable) and return the URL.
