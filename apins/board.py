@@ -831,6 +831,7 @@ class Board:
             log.info("Swept %d leftover(s) of crashed writes: %s", len(removed), removed)
         return removed
 
+    @public_verb
     @bounded
     async def write_board_manifest(self) -> dict[str, list[str]]:
         """Write ``_pins.yaml`` (every pin and version) for readers such as R's board_url."""
