@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import os
 import re
@@ -328,19 +329,60 @@ class Board:
             self._check_pickle(name, chosen)
         if output is None:
             output = self.output
-        with progress_scope(progress, self.progress, name) as callback:
-            paths = await self._files(name, key_name, meta, callback)
-        if hash is not None:
-            check_requested_hash(name, hash, meta.pin_hash or "")
-        if isinstance(meta, MetaV0):
-            return await anyio.to_thread.run_sync(lambda: read_v0(meta.type, paths, output=output))
-        assert fmt is not None
-        if len(types) > 1 or len(paths) > 1:
-            picked = [p for p in paths if p.suffix == f".{fmt.extension}"]
-            if not picked:
-                raise UnsupportedType(f"Pin {name!r} has no .{fmt.extension} file.")
-            paths = picked[:1]
-        return await anyio.to_thread.run_sync(lambda: fmt.read(paths, output=output))
+        for attempt in range(5):
+            with progress_scope(progress, self.progress, name) as callback:
+                paths = await self._files(name, key_name, meta, callback)
+            if hash is not None:
+                check_requested_hash(name, hash, meta.pin_hash or "")
+            pinned: list[Path] = []
+            try:
+                if attempt:  # held by our own links: a prune cannot take them from under us
+                    paths = pinned = await anyio.to_thread.run_sync(self._hold, paths)
+                if isinstance(meta, MetaV0):
+                    reader = functools.partial(read_v0, meta.type, paths, output=output)
+                    return await anyio.to_thread.run_sync(reader)
+                assert fmt is not None
+                if len(types) > 1 or len(paths) > 1:
+                    picked = [p for p in paths if p.suffix == f".{fmt.extension}"]
+                    if not picked:
+                        raise UnsupportedType(f"Pin {name!r} has no .{fmt.extension} file.")
+                    paths = picked[:1]
+                return await anyio.to_thread.run_sync(
+                    functools.partial(fmt.read, paths, output=output)
+                )
+            except FileNotFoundError:
+                # a cache_prune in another process removed a cached file between its
+                # lookup and its opening: fetch it again
+                if attempt == 4 or self._backend.local:
+                    raise
+            finally:
+                for p in pinned:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        p.parent.rmdir()
+        raise AssertionError("unreachable")
+
+    def _hold(self, paths: list[Path]) -> list[Path]:
+        """Hard links to cached files in the cache's temp folder (which prune leaves alone),
+        each with its name (formats look at suffixes)."""
+        cache = getattr(self._backend, "cache", None)
+        if cache is None:
+            return paths
+        held: list[Path] = []
+        try:
+            for p in paths:
+                folder = cache.temp_path(self._backend.identity)
+                folder.mkdir()
+                link = folder / p.name
+                os.link(p, link)
+                held.append(link)
+        except BaseException:
+            for h in held:
+                with contextlib.suppress(OSError):
+                    h.unlink()
+                    h.parent.rmdir()
+            raise
+        return held
 
     def _check_pickle(self, name: str, ptype: str) -> None:
         allowed = self.allow_pickle_read

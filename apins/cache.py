@@ -1,11 +1,16 @@
 """The local cache shared by every remote board.
 
 Layout: ``<root>/<scheme>-<16 hex of sha256(board identity)>/<pin>/<version>/<file>``.
-Version files are immutable, so an entry, once present, is served forever without asking
-the store. Every entry is written by temp file + rename in the same folder tree, so
-concurrent processes never see a torn file. ``data.txt`` mtime records the last use
-(for pruning by age and size). Mutable resources (a URL board's manifest) are kept with
-their HTTP validators under ``<board dir>/.validated/``.
+Version files are immutable, so an entry, once present, is served without asking the store.
+Every entry is written by temp file + rename in the same folder tree, so concurrent
+processes never see a torn file. Each entry is verified before it is committed, and its
+*stamp* (size, mtime_ns, ctime_ns, inode, xxh64) is recorded beside it in
+``<version>/.stamps/``; a lookup re-hashes a file only when its stat no longer matches the
+stamp, and drops it if the bytes changed (so it is fetched again). ``ctime`` cannot be set
+by ``utime``, so any write through the file system is caught; silent media corruption that
+changes no metadata is not. ``data.txt`` mtime records the last use (for pruning). Mutable
+resources (a URL board's manifest) are kept with their HTTP validators under
+``<board dir>/.validated/``.
 """
 
 from __future__ import annotations
@@ -22,14 +27,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import xxhash
+
 from ._redact import redact_url
 from ._safe_path import safe_relative
 from .errors import InvalidMetadata
+from .hashing import file_xxh64
 
 log = logging.getLogger("apins.cache")
 
 _TMP = ".tmp"
 _VALIDATED = ".validated"
+_STAMPS = ".stamps"
+
+#: stat of files this process verified against their stamp: path -> stat key
+_trusted: dict[str, tuple[int, int, int, int]] = {}
+_TRUSTED_LIMIT = 100_000
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def default_cache_root() -> Path:
@@ -91,13 +108,63 @@ class Cache:
 
     # -- immutable entries -----------------------------------------------------------------
 
+    def _stamp_path(self, identity: str, pin: str, version: str, filename: str) -> Path:
+        digest = hashlib.sha256(filename.encode("utf-8")).hexdigest()[:32]
+        return self.version_dir(identity, pin, version) / _STAMPS / digest
+
     def lookup(self, identity: str, pin: str, version: str, filename: str) -> Path | None:
-        """The cached file, or None. Only complete files exist under their final name."""
+        """The cached file, or None. Only complete, verified files are returned: one whose
+        stat differs from its stamp is re-hashed, and removed if its bytes changed."""
         path = self.file_path(identity, pin, version, filename)
-        hit = path.is_file()
-        what = "hit" if hit else "miss"
-        log.debug("cache %s: %s %s/%s/%s", what, identity, pin, version, filename)
-        return path if hit else None
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            log.debug("cache miss: %s %s/%s/%s", identity, pin, version, filename)
+            return None
+        key = _stat_key(st)
+        log.debug("cache hit: %s %s/%s/%s", identity, pin, version, filename)
+        if _trusted.get(str(path)) == key:
+            return path
+        stamp_path = self._stamp_path(identity, pin, version, filename)
+        stamp = _read_stamp(stamp_path)
+        if stamp is not None and stamp.get("file") == filename:
+            recorded = stamp.get("stat")
+            if isinstance(recorded, list) and tuple(recorded) == key:
+                _trust(path, key)
+                return path
+            try:
+                digest = file_xxh64(path)
+            except OSError:
+                return None
+            if digest == stamp.get("xxh64"):  # touched, same bytes: stamp it again
+                with contextlib.suppress(OSError):
+                    self._write_stamp(path, stamp_path, filename, digest)
+                return path
+        # altered since it was verified, or never stamped: not trusted; fetch it again
+        (log.debug if stamp is None else log.warning)(
+            "cache entry %s/%s/%s changed on disk since it was verified; fetching it again",
+            pin, version, filename,
+        )  # fmt: skip
+        self._discard(path, stamp_path)
+        return None
+
+    def _discard(self, path: Path, stamp_path: Path) -> None:
+        _trusted.pop(str(path), None)
+        aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.bad")
+        with contextlib.suppress(OSError):
+            os.rename(path, aside)  # not under its name any more: no one else serves it
+            os.unlink(aside)
+        with contextlib.suppress(OSError):
+            stamp_path.unlink()
+
+    def _write_stamp(self, path: Path, stamp_path: Path, filename: str, digest: str) -> None:
+        st = os.stat(path)
+        stamp_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp_path.with_name(f".{uuid.uuid4().hex}{_TMP}")
+        body = {"file": filename, "stat": list(_stat_key(st)), "xxh64": digest}
+        tmp.write_text(json.dumps(body), "utf-8")
+        os.replace(tmp, stamp_path)
+        _trust(path, _stat_key(st))
 
     def touch(self, identity: str, pin: str, version: str) -> None:
         """Record a use of this version (data.txt mtime), for pruning."""
@@ -111,19 +178,40 @@ class Cache:
         tmp.mkdir(parents=True, exist_ok=True)
         return tmp / uuid.uuid4().hex
 
-    def commit(self, tmp: Path, identity: str, pin: str, version: str, filename: str) -> Path:
-        """Move a verified temp file into place (atomic rename) and make it read-only."""
+    def commit(
+        self,
+        tmp: Path,
+        identity: str,
+        pin: str,
+        version: str,
+        filename: str,
+        xxh64: str | None = None,
+    ) -> Path:
+        """Move a verified temp file into place (atomic rename), make it read-only and stamp
+        it. ``xxh64`` is its hash, as verified (computed here when not given)."""
         dest = self.file_path(identity, pin, version, filename)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o444)
-        os.replace(tmp, dest)
-        return dest
+        stamp_path = self._stamp_path(identity, pin, version, filename)
+        digest = xxh64 if xxh64 is not None else file_xxh64(tmp)
+        for attempt in range(3):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, 0o444)
+            try:
+                os.replace(tmp, dest)
+            except FileNotFoundError:  # a concurrent prune removed the folder: again
+                if attempt == 2:
+                    raise
+                continue
+            with contextlib.suppress(OSError):  # pruned at once: the entry is gone anyway
+                self._write_stamp(dest, stamp_path, filename, digest)
+            return dest
+        raise AssertionError("unreachable")
 
     def put_bytes(self, identity: str, pin: str, version: str, filename: str, data: bytes) -> Path:
         tmp = self.temp_path(identity)
         tmp.write_bytes(data)
-        return self.commit(tmp, identity, pin, version, filename)
+        digest = xxhash.xxh64(data).hexdigest()
+        return self.commit(tmp, identity, pin, version, filename, digest)
 
     def cached_versions(self, identity: str, pin: str) -> list[str]:
         """Versions of ``pin`` whose data.txt is cached (for offline reads), sorted by name."""
@@ -216,7 +304,7 @@ class Cache:
                 for ver in pin.iterdir():
                     if not ver.is_dir() or ver.name.startswith("."):
                         continue
-                    size = sum(f.stat().st_size for f in ver.rglob("*") if f.is_file())
+                    size = _size(ver)
                     marker = ver / "data.txt"
                     used = marker.stat().st_mtime if marker.exists() else ver.stat().st_mtime
                     yield ver, used, size
@@ -228,7 +316,7 @@ class Cache:
             return out
         for board in self.root.iterdir():
             if board.is_dir():
-                out[board.name] = sum(f.stat().st_size for f in board.rglob("*") if f.is_file())
+                out[board.name] = _size(board)
         return out
 
     def prune(self, *, days: float | None = None, max_bytes: int | None = None) -> PruneResult:
@@ -264,6 +352,33 @@ class Cache:
                 except OSError:
                     pass
         return PruneResult(removed, freed)
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the cached files under ``folder`` (stamps and other bookkeeping excluded;
+    files removed meanwhile by another process count as 0)."""
+    total = 0
+    for f in folder.rglob("*"):
+        if _STAMPS in f.parts[len(folder.parts) :]:
+            continue
+        with contextlib.suppress(OSError):
+            if f.is_file():
+                total += f.stat().st_size
+    return total
+
+
+def _trust(path: Path, key: tuple[int, int, int, int]) -> None:
+    if len(_trusted) > _TRUSTED_LIMIT:
+        _trusted.clear()
+    _trusted[str(path)] = key
+
+
+def _read_stamp(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _remove_dir(path: Path) -> None:

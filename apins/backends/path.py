@@ -355,7 +355,7 @@ class PathBackend:
         for i, f in enumerate(files):
             p = cached[i]
             if p is None:
-                p = cache.commit(temps[i], self.identity, name, version, f)
+                p = cache.commit(temps[i], self.identity, name, version, f, hashes[i])
             out.append(p)
         return out
 

@@ -431,8 +431,10 @@ class UrlBackend(PathBackend):
             tmp.unlink(missing_ok=True)
             raise
         if slot is None:  # no validators: keep it under its content hash, never revalidate
-            return cache.commit(tmp, self.identity, name, "x-" + result.xxh64, filename)
-        path = cache.commit(tmp, self.identity, name, slot, filename)
+            return cache.commit(
+                tmp, self.identity, name, "x-" + result.xxh64, filename, result.xxh64
+            )
+        path = cache.commit(tmp, self.identity, name, slot, filename, result.xxh64)
         await self._remember_raw(cache, url, slot, result.info)
         return path
 

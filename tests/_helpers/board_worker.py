@@ -17,6 +17,12 @@ python board_worker.py crash-mirror SPEC TARGET_SPEC
     mirrors the board to the target, adds a version of "crashy" (spec "upload", a file)
     and of "other" to the source, again, until killed.
 
+python board_worker.py read-loop SPEC PIN COUNT
+    prints "ready", waits for a line, pin_reads PIN COUNT times (a table of spec "rows"
+    rows whose column "i" counts from 0) and prints {"errors": [...]}.
+python board_worker.py prune-loop SPEC STOP_FILE
+    runs cache_prune(max_bytes=0) on spec "cache" until STOP_FILE exists.
+
 The crash modes print "go SECONDS" once, after the first operation, with its duration.
 """
 
@@ -141,6 +147,37 @@ async def crash_mirror(spec: dict[str, Any], target: dict[str, Any]) -> None:
             await source.pin_write({"n": os.urandom(4).hex()}, "other", type="json")
 
 
+async def read_loop(spec: dict[str, Any], pin: str, count: int) -> None:
+    """Read PIN ``count`` times through the cache in spec "cache"; report every surprise."""
+    errors: list[str] = []
+    async with make_board(spec) as board:
+        _say("ready")
+        sys.stdin.readline()
+        for _ in range(count):
+            try:
+                table = await board.pin_read(pin)
+                if table.num_rows != spec["rows"] or table.column("i").to_pylist()[-1] != (
+                    spec["rows"] - 1
+                ):
+                    errors.append(f"wrong content: {table.num_rows} rows")
+            except Exception as e:  # every error is a finding
+                import traceback
+
+                where = traceback.format_exc().splitlines()[-6:-1]
+                errors.append(f"{type(e).__name__}: {e} at {' | '.join(where)}")
+    _say(json.dumps({"errors": errors}))
+
+
+def prune_loop(cache: str, stop: str) -> None:
+    """cache_prune(max_bytes=0) again and again until the file ``stop`` exists."""
+    rounds = 0
+    _say("ready")
+    while not os.path.exists(stop):
+        apins.cache_prune(max_bytes=0, root=cache)
+        rounds += 1
+    _say(json.dumps({"rounds": rounds}))
+
+
 def main(argv: list[str]) -> None:
     mode, spec, args = argv[0], json.loads(argv[1]), argv[2:]
     if mode == "race":
@@ -151,6 +188,10 @@ def main(argv: list[str]) -> None:
         asyncio.run(crash_upload(spec, args[0], args[1]))
     elif mode == "crash-download":
         asyncio.run(crash_download(spec, args[0]))
+    elif mode == "read-loop":
+        asyncio.run(read_loop(spec, args[0], int(args[1])))
+    elif mode == "prune-loop":
+        prune_loop(spec["cache"], args[0])
     elif mode == "crash-mirror":
         asyncio.run(crash_mirror(spec, json.loads(args[0])))
     else:
