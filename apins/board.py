@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("apins.board")
 
+#: times pin_read fetches files again when a concurrent cache_prune removed one under it
+_READ_ATTEMPTS = 10
+
 Version = VersionInfo
 
 
@@ -329,7 +332,7 @@ class Board:
             self._check_pickle(name, chosen)
         if output is None:
             output = self.output
-        for attempt in range(5):
+        for attempt in range(_READ_ATTEMPTS):
             with progress_scope(progress, self.progress, name) as callback:
                 paths = await self._files(name, key_name, meta, callback)
             if hash is not None:
@@ -353,7 +356,7 @@ class Board:
             except FileNotFoundError:
                 # a cache_prune in another process removed a cached file between its
                 # lookup and its opening: fetch it again
-                if attempt == 4 or self._backend.local:
+                if attempt == _READ_ATTEMPTS - 1 or self._backend.local:
                     raise
             finally:
                 for p in pinned:
