@@ -89,7 +89,11 @@ def tests(session: nox.Session) -> None:
 
 
 #: the suites whose trial counts grow under APINS_STRESS=1 (see tests/_helpers.trials)
-STRESS_TESTS = ["tests/test_unversioned_race.py", "tests/test_crash_consistency.py"]
+STRESS_TESTS = [
+    "tests/test_unversioned_race.py",
+    "tests/test_crash_consistency.py",
+    "tests/test_cache_integrity.py",
+]
 
 
 @nox.session
