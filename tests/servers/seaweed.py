@@ -53,6 +53,11 @@ def _command(weed: str, data_dir: Path, ports: dict[str, int]) -> list[str]:
         f"-filer.localSocket={data_dir}/filer.sock",
         f"-s3.localSocket={data_dir}/s3.sock",
         f"-admin.dataDir={data_dir}/admin",
+        # Every bucket is a collection with volumes of its own. By default the volume count is
+        # free disk / volume size, which a whole test session (hundreds of buckets) exhausts
+        # ("No writable volumes and no free volumes left"); volumes are sparse files, so a
+        # high fixed limit costs nothing.
+        "-volume.max=5000",
     ]
     cmd += [f"-{flag}={port}" for flag, port in ports.items()]
     return cmd
