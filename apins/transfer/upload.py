@@ -233,13 +233,24 @@ async def _send_parts(
             )  # fmt: skip
             meter.add(end - start)
 
+        failures: list[Exception] = []
+
         async def worker() -> None:
             for number, (start, end) in pending:
-                if limiter is None:
-                    await send(number, start, end)
-                else:
-                    async with limiter:
+                if failures:
+                    return
+                try:
+                    if limiter is None:
                         await send(number, start, end)
+                    else:
+                        async with limiter:
+                            await send(number, start, end)
+                except Exception as exc:
+                    # No new parts, but the parts in flight finish rather than being cancelled:
+                    # a cancelled request the server still completes would create its part
+                    # after the abort below had looked (GCS parts are plain objects).
+                    failures.append(exc)
+                    return
 
         count = math.ceil(size / part_size)
         try:
@@ -248,6 +259,8 @@ async def _send_parts(
                     tg.start_soon(worker)
         except BaseExceptionGroup as group:
             raise_collapsed(group)
+        if failures:
+            raise_collapsed(BaseExceptionGroup(f"uploading {key} failed", failures))
     except BaseException:
         with anyio.move_on_after(ABORT_TIMEOUT, shield=True):
             await _abort_quietly(store, key, upload_id, settings)
