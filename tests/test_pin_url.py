@@ -1,4 +1,4 @@
-"""pin_url and pin_browse on every board kind (folder, S3, URL, Connect).
+"""pin_url and pin_browse on every board kind (folder, S3, GCS, Azure, URL, Connect).
 
 pin_browse is checked through the standard ``BROWSER`` variable: a stub "browser" (a small
 script) records the URL it was asked to open. It runs in a fresh interpreter, since Python's
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -25,7 +26,9 @@ from apins.connect import board_connect
 from apins.errors import PinNotFound, PinsError, VersionNotFound
 from apins.testing.connect import ConnectEmulator
 from tests.connect_support import USERS
-from tests.servers import NginxServer, S3Server
+from tests.servers import AzuriteServer, GCSServer, NginxServer, S3Server
+from tests.test_board_azure import make_board as make_azure_board
+from tests.test_board_gcs import make_board as make_gcs_board
 from tests.test_board_s3 import make_board
 
 
@@ -117,3 +120,33 @@ def test_pin_browse_opens_the_url_in_the_browser(tmp_path: Path) -> None:
     browsed, url = json.loads(r.stdout.strip().splitlines()[-1])
     assert browsed == url and url.startswith("file://")
     assert record.read_text(encoding="utf-8").split() == [url]
+
+
+async def test_gcs_board_gives_a_gs_uri(fakegcs: GCSServer) -> None:
+    bucket = fakegcs.make_bucket()
+    async with make_gcs_board(fakegcs, bucket, prefix="team/pins") as board:
+        meta = await board.pin_write({"v": 1}, "p", type="json")
+        assert await board.pin_url("p") == f"gs://{bucket}/team/pins/p/{meta.version}/"
+        with pytest.raises(VersionNotFound):
+            await board.pin_url("p", "20990101T000000Z-00000")
+
+
+async def test_azure_board_gives_the_blob_url_without_credentials(azurite: AzuriteServer) -> None:
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    container = azurite.make_container()
+    sas = generate_container_sas(
+        account_name=azurite.account,
+        container_name=container,
+        account_key=azurite.key,
+        permission=ContainerSasPermissions(read=True, write=True, list=True, delete=True),
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1),
+    )
+    async with make_azure_board(
+        azurite, container, connection_string=None, account_url=f"{azurite.blob_url}?{sas}"
+    ) as board:
+        meta = await board.pin_write({"v": 1}, "p", type="json")
+        url = await board.pin_url("p")
+    assert url == f"{azurite.blob_url}/{container}/team/pins/p/{meta.version}/"
+    signature = dict(p.split("=", 1) for p in sas.split("&"))["sig"]
+    assert "?" not in url and signature not in url
