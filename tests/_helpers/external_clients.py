@@ -65,7 +65,13 @@ def pins_sdist() -> Path:
         pip = [str(python), "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps"]
         _run([*pip, "-d", str(CACHE), f"pins=={PINS_VERSION}"])
     with tarfile.open(archive) as tar:
-        tar.extractall(CACHE, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 (Debian 12 ships 3.11.2)
+            tar.extractall(CACHE, filter="data")
+        else:
+            for member in tar.getmembers():
+                if member.name.startswith(("/", "..")) or "/../" in member.name:
+                    raise RuntimeError(f"unsafe path in {archive}: {member.name!r}")
+            tar.extractall(CACHE)
     return root
 
 
