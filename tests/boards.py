@@ -213,3 +213,8 @@ async def seed(rig: Rig, tmp: Path, data: bytes, name: str = "blob") -> tuple[st
             await rig.publish(b)
     assert meta.version is not None
     return meta.version, meta.files[0]
+
+
+#: the board kinds whose files are plain store objects (every kind but Connect, whose bundles
+#: never change and which has no offline mode)
+OBJECT_KINDS = tuple(sorted(k for k in KINDS if k != "connect"))

@@ -22,7 +22,7 @@ import pytest
 
 from apins import TransferSettings
 from apins.errors import PinsError
-from tests.boards import KINDS, Rig, seed
+from tests.boards import KINDS, OBJECT_KINDS, Rig, seed
 from tests.faultproxy import Fault, FaultProxy, RequestRecord, s3_error
 
 KiB, MiB = 1024, 1024 * 1024
@@ -46,6 +46,13 @@ CASE_DEADLINE = 30.0
 
 @pytest.fixture(params=sorted(KINDS))
 async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    async with KINDS[request.param](request, tmp_path) as r:
+        yield r
+
+
+@pytest.fixture(params=OBJECT_KINDS)
+async def object_rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    """Every kind but Connect (see tests.boards.OBJECT_KINDS)."""
     async with KINDS[request.param](request, tmp_path) as r:
         yield r
 
@@ -148,23 +155,21 @@ async def test_read_fault(rig: Rig, tmp_path: Path, case: str) -> None:
     check_cache(cache, filename, DATA)
 
 
-async def test_object_replaced_mid_download(rig: Rig, tmp_path: Path) -> None:
+async def test_object_replaced_mid_download(object_rig: Rig, tmp_path: Path) -> None:
     """The object is rewritten upstream between two ranges: never a mix, never cached."""
-    if rig.replace is None:
-        pytest.skip("bundles on Connect never change")
-    version, filename = await seed(rig, tmp_path, DATA)
+    version, filename = await seed(object_rig, tmp_path, DATA)
     other = random.Random(8).randbytes(len(DATA))
     cache = tmp_path / "cache"
 
     async def rewrite(_: RequestRecord) -> None:
-        assert rig.replace is not None
-        await rig.replace("blob", version, filename, other)
+        assert object_rig.replace is not None
+        await object_rig.replace("blob", version, filename, other)
 
     s = TransferSettings(**{**_fields(FAST), "max_concurrency": 1})
-    async with FaultProxy(rig.upstream) as proxy:
+    async with FaultProxy(object_rig.upstream) as proxy:
         proxy.add(Fault("hook", "GET", file_path(filename), nth=2, hook=rewrite))
         with anyio.fail_after(CASE_DEADLINE):
-            async with rig.board(proxy.url, s, cache) as b:
+            async with object_rig.board(proxy.url, s, cache) as b:
                 try:
                     (got,) = await b.pin_download("blob")
                 except PinsError as e:

@@ -22,7 +22,7 @@ from apins.transfer.retry import (
     retry_delay,
     transient_for_status,
 )
-from tests.boards import KINDS, Rig, seed
+from tests.boards import KINDS, OBJECT_KINDS, Rig, seed
 from tests.faultproxy import FaultProxy
 
 DATA = bytes(range(256)) * 64  # 16 KiB
@@ -30,6 +30,13 @@ DATA = bytes(range(256)) * 64  # 16 KiB
 
 @pytest.fixture(params=sorted(KINDS))
 async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    async with KINDS[request.param](request, tmp_path) as r:
+        yield r
+
+
+@pytest.fixture(params=OBJECT_KINDS)
+async def object_rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    """Every kind but Connect (see tests.boards.OBJECT_KINDS)."""
     async with KINDS[request.param](request, tmp_path) as r:
         yield r
 
@@ -121,14 +128,12 @@ async def test_deadline_bounds_a_verb(rig: Rig, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("outage", ["closed-port", "no-answer"])
 async def test_offline_fallback_starts_within_connect_timeout(
-    rig: Rig, tmp_path: Path, outage: str
+    object_rig: Rig, tmp_path: Path, outage: str
 ) -> None:
-    if rig.connect is not None:
-        pytest.skip("Connect boards have no offline mode")
-    await seed(rig, tmp_path, DATA)
+    await seed(object_rig, tmp_path, DATA)
     cache = tmp_path / "cache"
-    async with FaultProxy(rig.upstream) as proxy:
-        async with rig.board(proxy.url, TransferSettings(), cache) as b:
+    async with FaultProxy(object_rig.upstream) as proxy:
+        async with object_rig.board(proxy.url, TransferSettings(), cache) as b:
             (_path,) = await b.pin_download("blob")  # now cached
         if outage == "no-answer":  # accepts connections, never answers
             proxy.inject("stall_head", count=None)
@@ -139,7 +144,7 @@ async def test_offline_fallback_starts_within_connect_timeout(
         start = time.monotonic()
         with anyio.fail_after(60), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            async with rig.board(proxy.url, s, cache) as b:
+            async with object_rig.board(proxy.url, s, cache) as b:
                 (again,) = await b.pin_download("blob")
         elapsed = time.monotonic() - start
     assert Path(again).read_bytes() == DATA
