@@ -13,11 +13,12 @@ from .board import Board
 from .cache import Cache
 from .errors import InvalidArgument
 from .settings import TransferSettings
+from .stores.folder import FolderStore
 from .transfer.progress import Progress
 
 if TYPE_CHECKING:
     from .formats import Output
-from .stores.folder import FolderStore
+    from .stores.base import Store
 
 
 def _deparse(fn: str, first: str, allow_pickle_read: bool | None, **extra: Any) -> str:
@@ -129,6 +130,27 @@ def _strip_scheme(path: str, scheme: str) -> str:
     return rest
 
 
+def _store_board(
+    store: Store,
+    description: str,
+    settings: TransferSettings,
+    cache: Cache | str | os.PathLike[str] | bool | None,
+    versioned: bool,
+    allow_pickle_read: bool | None,
+    output: Output | None,
+    progress: Progress,
+) -> Board:
+    """The Board over a remote object store (S3, GCS, Azure): one PathBackend, the cache."""
+    return Board(
+        PathBackend(store, cache=_cache_for(cache), settings=settings, description=description),
+        versioned=versioned,
+        allow_pickle_read=allow_pickle_read,
+        meta_concurrency=settings.meta_concurrency,
+        output=output,
+        progress=progress,
+    )
+
+
 def board_s3(
     path: str,
     versioned: bool = True,
@@ -183,13 +205,8 @@ def board_s3(
         region=region,
         profile=profile,
     )
-    return Board(
-        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
-        versioned=versioned,
-        allow_pickle_read=allow_pickle_read,
-        meta_concurrency=settings.meta_concurrency,
-        output=output,
-        progress=progress,
+    return _store_board(
+        store, desc, settings, cache, versioned, allow_pickle_read, output, progress
     )
 
 
@@ -231,13 +248,8 @@ def board_gcs(
     desc = _deparse(
         "board_gcs", path, allow_pickle_read, project=project, endpoint_url=endpoint_url
     )
-    return Board(
-        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
-        versioned=versioned,
-        allow_pickle_read=allow_pickle_read,
-        meta_concurrency=settings.meta_concurrency,
-        output=output,
-        progress=progress,
+    return _store_board(
+        store, desc, settings, cache, versioned, allow_pickle_read, output, progress
     )
 
 
@@ -280,11 +292,6 @@ def board_azure(
     settings = settings or TransferSettings()
     store = AzureStore(account, container, prefix, settings=settings)
     desc = _deparse("board_azure", path, allow_pickle_read, account_url=account.url)
-    return Board(
-        PathBackend(store, cache=_cache_for(cache), settings=settings, description=desc),
-        versioned=versioned,
-        allow_pickle_read=allow_pickle_read,
-        meta_concurrency=settings.meta_concurrency,
-        output=output,
-        progress=progress,
+    return _store_board(
+        store, desc, settings, cache, versioned, allow_pickle_read, output, progress
     )
