@@ -164,8 +164,8 @@ async def test_service_swaps_versions_under_load(service: str, target: Target) -
             # the readers must see the last version before they stop (they poll on their own;
             # the loop above only waited for the service to switch)
             with anyio.fail_after(60):
-                while max(seen.gens.values(), default=0) < VERSIONS + 1:
-                    await anyio.sleep(0.05)  # noqa: ASYNC110 - readers record into a dict
+                while max(seen.gens.values(), default=0) < VERSIONS + 1:  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
             stop.set()
         async with session.get(f"{service}/latest-meta") as r:
             assert (await r.json())["version"] == version
