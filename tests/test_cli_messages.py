@@ -113,3 +113,21 @@ async def test_offline_warning_is_one_plain_line(seaweed: S3Server, tmp_path: Pa
     lines = offline.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("apins: warning: ")
     assert "offline" in lines[0].lower() or "cache" in lines[0].lower()
+
+
+def test_python_dash_m_apins_is_the_cli(tmp_path: Path) -> None:
+    import sys
+
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    board = str(tmp_path / "board")
+    done = subprocess.run(
+        [sys.executable, "-m", "apins", "upload", board, str(f), "--json"],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = apins_cli("list", board)
+    assert listed.stdout.split() == ["notes.txt"]
