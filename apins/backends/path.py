@@ -197,13 +197,11 @@ class PathBackend:
 
     async def pin_url(self, name: str, version: str | None) -> str:
         """Where version ``version`` (default: the latest) of ``name`` lives on this board."""
-        from .._locations import location_url
-
         versions = await self.list_versions(name)
         chosen = versions[-1].version if version is None else version
         if chosen not in {v.version for v in versions}:
             raise VersionNotFound(f"Pin {name!r} has no version {chosen!r}.")
-        return location_url(self.store, f"{name}/{chosen}")
+        return self.store.location_url(f"{name}/{chosen}")
 
     async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
         """The pin's versions read from the board now (for pin_watch): one listing under

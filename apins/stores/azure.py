@@ -125,6 +125,10 @@ class AzureStore:
             self._session = new_session(self.settings)
         return self._session
 
+    def location_url(self, folder_key: str) -> str:
+        """The https URL of the blob prefix ``folder_key`` (no credential), ending in ``/``."""
+        return self.blob_url(folder_key) + "/"
+
     async def aclose(self) -> None:
         """Close the session; the store can be used again afterwards."""
         session, self._session = self._session, None

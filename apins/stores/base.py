@@ -152,6 +152,11 @@ class Store(Protocol):
         """
         ...
 
+    def location_url(self, folder_key: str) -> str:
+        """Where the folder ``folder_key`` (``name/version``) lives, as a URL ending in ``/``:
+        ``file://``, ``s3://``, ``gs://`` or the http(s) address, never with a credential."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

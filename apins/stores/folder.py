@@ -331,6 +331,10 @@ class FolderStore:
                 removed.append(str(where))
         return sorted(removed)
 
+    def location_url(self, folder_key: str) -> str:
+        """The ``file://`` URL of the folder ``folder_key``, ending in ``/``."""
+        return self.local_path(folder_key).absolute().as_uri() + "/"
+
     async def aclose(self) -> None:
         scratch = self._scratch
         if isinstance(scratch, Path):

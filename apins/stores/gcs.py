@@ -158,6 +158,10 @@ class GCSStore:
             self._session = new_session(self.settings)
         return self._session
 
+    def location_url(self, folder_key: str) -> str:
+        """The ``gs://bucket/key/`` URI of the folder ``folder_key``."""
+        return f"gs://{self.bucket}/{self.prefix}{folder_key}/"
+
     async def aclose(self) -> None:
         """Close the connections; the store can be used again afterwards."""
         session, self._session = self._session, None

@@ -429,6 +429,13 @@ class HTTPStore:
     ) -> None:
         raise self._read_only()
 
+    def location_url(self, folder_key: str) -> str:
+        """The http(s) URL of the folder ``folder_key`` on the served board."""
+        try:
+            return self.url_for(folder_key + "/")
+        except PinsError:
+            return self.url_for(folder_key)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -320,6 +320,10 @@ class S3Store:
             await _register_resolved_credentials(session)
         return client
 
+    def location_url(self, folder_key: str) -> str:
+        """The ``s3://bucket/key/`` URI of the folder ``folder_key``."""
+        return f"s3://{self.bucket}/{self.prefix}{folder_key}/"
+
     async def aclose(self) -> None:
         """Close the client and its connections; the store can be used again afterwards."""
         stack, self._stack, self._client = self._stack, None, None
