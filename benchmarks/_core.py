@@ -46,6 +46,10 @@ class Row:
     samples: dict[str, list[float]] = field(default_factory=dict)
     #: the registry name of the scenario that produced the row (for --merge)
     key: str = ""
+    #: whose figure the ``apins`` column holds: "apins", or "pins-python" in an A/A row
+    subject: str = "apins"
+    #: bytes moved per sample when the samples are seconds and the values MB/s
+    size: int | None = None
 
     def finish(self) -> Row:
         """Fill ``met`` from ``ratio`` and ``target``."""
@@ -53,8 +57,39 @@ class Row:
             self.met = self.ratio >= self.target
         return self
 
+    def in_ms(self) -> Row:
+        """The same row with its seconds (values and samples) turned into milliseconds."""
+        self.unit = "ms"
+        self.apins = None if self.apins is None else self.apins * 1000
+        self.ref_value = None if self.ref_value is None else self.ref_value * 1000
+        self.samples = {k: [x * 1000 for x in v] for k, v in self.samples.items()}
+        return self
+
+    def spread(self, side: str) -> tuple[float, float] | None:
+        """(min, max) of one side's samples in the row's unit (see :func:`spread`)."""
+        shown = self.apins if side == self.subject else self.ref_value
+        return spread(self.samples.get(side), shown, self.size)
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["apins_range"] = self.spread(self.subject)
+        out["ref_range"] = self.spread(self.reference)
+        return out
+
+
+def spread(
+    samples: list[float] | None, shown: float | None, size: int | None
+) -> tuple[float, float] | None:
+    """(min, max) of ``samples`` in the unit of ``shown`` (MB/s when ``size`` is given and the
+    samples are seconds), or None when the samples are not what ``shown`` is the median of
+    (a count, a derived figure, no samples)."""
+    if not samples or shown is None or (size and min(samples) <= 0):
+        return None
+    mid = mbps(size, median(samples)) if size else median(samples)
+    if abs(mid - shown) > 1e-9 * max(1.0, abs(shown)):
+        return None
+    vals = [mbps(size, x) for x in samples] if size else samples
+    return min(vals), max(vals)
 
 
 def unavailable(group: str, scenario: str, why: str) -> Row:
@@ -108,9 +143,16 @@ def time_rows(
     target: float | None = None,
     size: int | None = None,
     note: str = "",
+    subject: str = "apins",
 ) -> Row:
-    """A row from timing samples. With ``size`` the values are MB/s, else seconds."""
+    """A row from timing samples. With ``size`` the values are MB/s, else seconds.
+
+    ``subject`` names whose samples ``apins_s`` are: an A/A row puts pins-python there and
+    compares it with a second, interleaved series of pins-python runs.
+    """
     a, r = median(apins_s), median(ref_s)
+    if subject == reference:
+        raise ValueError("an A/A row needs distinct labels for its two series")
     row = Row(
         group,
         scenario,
@@ -121,9 +163,29 @@ def time_rows(
         ratio=r / a if a > 0 else None,
         target=target,
         note=note,
-        samples={"apins": apins_s, reference: ref_s},
+        samples={subject: apins_s, reference: ref_s},
+        subject=subject,
+        size=size,
     )
     return row.finish()
+
+
+#: the reference label of an A/A row's second series of pins-python runs
+PINS_AGAIN = "pins-python (2nd series)"
+
+
+def aa_row(group: str, scenario: str, first: list[float], second: list[float],
+           size: int | None = None) -> Row:  # fmt: skip
+    """The A/A row: pins-python against itself, two series interleaved in the same run.
+
+    Its ratio is the noise floor of the group: a ratio of apins against pins-python within
+    this distance of 1 says nothing.
+    """
+    return time_rows(
+        group, f"{scenario} (A/A: pins-python against itself)", first, second,
+        reference=PINS_AGAIN, size=size, subject="pins-python",
+        note="two interleaved series of the same pins-python runs: the noise floor",
+    )  # fmt: skip
 
 
 @dataclass
@@ -169,6 +231,13 @@ class Context:
 def scratch_root() -> Path:
     """A scratch folder for one benchmark run (big files live here)."""
     return Path(tempfile.mkdtemp(prefix="apins-bench-"))
+
+
+def alternate(runs: int, *steps: Callable[[], object]) -> None:
+    """Run the steps ``runs`` times, reversing their order every other round."""
+    for i in range(runs):
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            step()
 
 
 Scenario = Callable[[Context], list[Row]]

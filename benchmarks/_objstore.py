@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._core import Context, MiB, Row, median, run_async, time_rows, timed
+from ._core import Context, MiB, Row, alternate, median, run_async, time_rows, timed
 
 #: (cache: a folder, or False; prefix or None for the default) -> an apins Board
 ApinsFactory = Callable[[Path | bool, str | None], Any]
@@ -32,13 +32,6 @@ class Side:
     big: Path
     #: ctx.state key prefix, so two stores' setups never mix
     tag: str
-
-
-def alternate(runs: int, *steps: Any) -> None:
-    """Run the steps ``runs`` times, reversing their order every other round."""
-    for i in range(runs):
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
 
 
 def _apins_download(ctx: Context, side: Side) -> float:
@@ -150,11 +143,7 @@ def small_reads(ctx: Context, side: Side) -> list[Row]:
         time_rows(side.group, "cold pin_read of a small parquet pin", cold_a, cold_p),
         time_rows(side.group, "warm pin_read of a small pin (same board)", warm_a, warm_p),
     ]
-    for row in rows:
-        row.unit = "ms"
-        row.apins = (row.apins or 0) * 1000
-        row.ref_value = (row.ref_value or 0) * 1000
-    return rows
+    return [row.in_ms() for row in rows]
 
 
 def search(ctx: Context, side: Side) -> list[Row]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._core import spread as _spread
+
 
 def _num(x: float | None, unit: str = "") -> str:
     if x is None:
@@ -33,6 +35,21 @@ def _met(row: dict[str, Any]) -> str:
     return "met" if row["met"] else "MISSED"
 
 
+def _value(row: dict[str, Any], field: str, spread: str) -> str:
+    """The median, and the spread of the samples (min-max) when the row has one."""
+    if row["status"] != "ok":
+        return "-"
+    unit = row["unit"]
+    text = _num(row.get(field), unit)
+    span = row.get(spread)
+    if span is None:  # a results file written before the ranges were stored
+        side = row.get("subject", "apins") if field == "apins" else row.get("reference", "")
+        span = _spread(row.get("samples", {}).get(side), row.get(field), row.get("size"))
+    if span:
+        text += f" ({_num(span[0], unit)}-{_num(span[1], unit)})"
+    return text
+
+
 def _cells(row: dict[str, Any]) -> list[str]:
     ok = row["status"] == "ok"
     unit = row["unit"]
@@ -41,9 +58,9 @@ def _cells(row: dict[str, Any]) -> list[str]:
         row["group"],
         row["scenario"],
         unit,
-        _num(row.get("apins"), unit) if ok else "-",
+        _value(row, "apins", "apins_range"),
         row.get("reference") or "-",
-        _num(row.get("ref_value"), unit) if ok else "-",
+        _value(row, "ref_value", "ref_range"),
         f"{ratio:.2f}x" if ok and ratio is not None else "-",
         _target(row),
         _met(row),
@@ -54,7 +71,7 @@ HEADERS = ["group", "scenario", "unit", "apins", "reference", "ref", "ratio", "t
 
 
 def text_table(rows: list[dict[str, Any]]) -> str:
-    """Aligned columns for the terminal."""
+    """Aligned columns for the terminal (values: median (min-max) of the samples)."""
     table = [HEADERS] + [_cells(r) for r in rows]
     widths = [min(max(len(c[i]) for c in table), 60) for i in range(len(HEADERS))]
     out = []
@@ -64,7 +81,8 @@ def text_table(rows: list[dict[str, Any]]) -> str:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table (ratios > 1 favour apins), grouped as measured."""
+    """A Markdown table (ratios > 1 favour apins), grouped as measured; values are medians
+    with the min-max of the samples in parentheses."""
     lines = [
         "| " + " | ".join(HEADERS[1:]) + " |",
         "|" + "---|" * (len(HEADERS) - 1),

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._boards import apins_s3, pins_s3
+from ._boards import apins_s3, feature, pins_s3
 from ._core import (
     Context,
     MiB,
     Row,
+    aa_row,
+    alternate,
     big_file,
-    median,
     run_async,
     scenario,
     time_rows,
     timed,
+    unavailable,
 )
 from ._count import LogWindow, count_requests
 
@@ -123,27 +125,62 @@ def _big_key(data: S3Data) -> str:
     return str(keys[0])
 
 
+def _obstore_download(ctx: Context, data: S3Data, key: str) -> float:
+    """obstore (Rust object_store): one GET streamed into a file, as its docs show it."""
+    import obstore
+    from obstore.store import S3Store
+
+    server = data.server
+    store = S3Store(
+        data.bucket, endpoint=server.endpoint_url, region=server.region,
+        access_key_id=server.access_key, secret_access_key=server.secret_key,
+        virtual_hosted_style_request=False, client_options={"allow_http": True},
+    )  # fmt: skip
+    out = ctx.fresh_dir("obstore") / "big.bin"
+    try:
+        t0 = time.perf_counter()
+        result = obstore.get(store, key)
+        with open(out, "wb") as f:
+            for chunk in result.stream(min_chunk_size=8 * MiB):
+                f.write(chunk)
+        dt = time.perf_counter() - t0
+        assert out.stat().st_size == data.big.stat().st_size
+        return dt
+    finally:
+        out.unlink(missing_ok=True)
+
+
 @scenario("s3.download", GROUP)
 def cold_download(ctx: Context) -> list[Row]:
     data = s3_data(ctx)
-    a: list[float] = []
-    p: list[float] = []
-    c: list[float] = []
-    for i in range(ctx.runs):
-        steps = [
-            lambda: a.append(_apins_download(ctx, data.server, data)),
-            lambda: p.append(_pins_download(ctx, data.server, data)),
-            lambda: c.append(_curl_presigned(ctx, data)),
-        ]
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
+    key = _big_key(data)
+    obstore_missing = feature("obstore")
+    t: dict[str, list[float]] = {"a": [], "p": [], "p2": [], "c": [], "o": []}
+    steps = [
+        lambda: t["a"].append(_apins_download(ctx, data.server, data)),
+        lambda: t["p"].append(_pins_download(ctx, data.server, data)),
+        lambda: t["c"].append(_curl_presigned(ctx, data)),
+        lambda: t["p2"].append(_pins_download(ctx, data.server, data)),
+    ]
+    if not obstore_missing:
+        steps.append(lambda: t["o"].append(_obstore_download(ctx, data, key)))
+    alternate(ctx.runs, *steps)
     size = data.big.stat().st_size
     name = f"cold pin_download {size // MiB} MiB file pin"
     note = "apins checks the file's XXH64 against pin_hash; curl and pins-python check nothing"
-    return [
-        time_rows(GROUP, name, a, p, target=1.5, size=size, note=note),
-        time_rows(GROUP, name, a, c, reference="curl (presigned URL)", target=0.9, size=size),
-    ]
+    rows = [
+        time_rows(GROUP, name, t["a"], t["p"], target=1.5, size=size, note=note),
+        aa_row(GROUP, name, t["p"], t["p2"], size=size),
+        time_rows(GROUP, name, t["a"], t["c"], reference="curl (presigned URL)", target=0.9,
+                  size=size),
+    ]  # fmt: skip
+    if obstore_missing:
+        rows.append(unavailable(GROUP, name + " beside obstore", obstore_missing))
+    else:
+        rows.append(time_rows(GROUP, name, t["a"], t["o"], reference="obstore", target=0.8,
+                              size=size, note="obstore: get + stream to a file, key given "
+                              "(no metadata read), no hash check"))  # fmt: skip
+    return rows
 
 
 # -- parquet ---------------------------------------------------------------------------------
@@ -279,10 +316,8 @@ def warm_read(ctx: Context) -> list[Row]:
         board.pin_read("small")
         rp, _ = count_requests(ctx.servers.s3_proxy, via.endpoint_url,
                                lambda: board.pin_read("small"))  # fmt: skip
-    ms_a, ms_p = [x * 1000 for x in a], [x * 1000 for x in p]
     time_row = time_rows(GROUP, "warm pin_read of a small pin (same board)", a, p, target=5.0)
-    time_row.unit, time_row.apins, time_row.ref_value = "ms", median(ms_a), median(ms_p)
-    time_row.samples = {"apins": ms_a, "pins-python": ms_p}
+    time_row.in_ms()
     req = Row(
         GROUP, "warm pin_read of a small pin: requests", unit="requests",
         apins=ra, ref_value=rp, ratio=(rp / ra) if ra else None, target_text="apins <= 1",

@@ -1,4 +1,4 @@
-"""Issue 4: URL boards served by nginx (loopback and 25 MB/s per connection)."""
+"""Issue 4: URL boards served by nginx on loopback (WAN profile: benchmarks/wan.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from ._core import (
     Context,
     MiB,
     Row,
+    aa_row,
+    alternate,
     big_file,
-    median,
     run_async,
     scenario,
     time_rows,
@@ -24,7 +25,6 @@ from ._core import (
 from ._count import LogWindow, count_requests
 
 GROUP = "URL board (nginx)"
-SLOW = "URL board (nginx, limit_rate 25 MB/s per connection)"
 
 
 @dataclass
@@ -122,48 +122,31 @@ def _missing() -> str | None:
     return feature("apins.url")
 
 
-def _download_rows(ctx: Context, base: str, group: str, slow: bool) -> list[Row]:
+def _download_rows(ctx: Context, base: str, group: str) -> list[Row]:
     data = url_data(ctx)
-    from .s3 import wan_settings
-
-    tuned = wan_settings() if slow else None
-    samples: dict[str, list[float]] = {"a": [], "t": [], "p": [], "curl": [], "aria": []}
-    for i in range(ctx.runs):
-        steps = [
-            lambda: samples["a"].append(_apins_download(ctx, base, data)),
-            lambda: samples["p"].append(_pins_download(ctx, base, data)),
-            lambda: samples["aria"].append(_tool(ctx, base, data, "aria2c")),
-        ]
-        if slow:
-            steps.append(lambda: samples["t"].append(_apins_download(ctx, base, data, tuned)))
-        else:  # one connection at 25 MB/s is 25 MB/s by construction: curl only on loopback
-            steps.append(lambda: samples["curl"].append(_tool(ctx, base, data, "curl")))
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
+    t: dict[str, list[float]] = {"a": [], "p": [], "p2": [], "curl": [], "aria": []}
+    alternate(
+        ctx.runs,
+        lambda: t["a"].append(_apins_download(ctx, base, data)),
+        lambda: t["p"].append(_pins_download(ctx, base, data)),
+        lambda: t["aria"].append(_tool(ctx, base, data, "aria2c")),
+        lambda: t["curl"].append(_tool(ctx, base, data, "curl")),
+        lambda: t["p2"].append(_pins_download(ctx, base, data)),
+    )
     size = data.big.stat().st_size
     name = f"cold pin_download {size // MiB} MiB pin"
-    check = (
-        "apins reads _pins.yaml and data.txt and checks the file's XXH64 against pin_hash; "
-        "pins-python's pin_download needs a dict entry pointing at the raw file"
-    )
-    if not slow:
-        return [
-            time_rows(group, name, samples["a"], samples["p"], target=1.0, size=size, note=check),
-            time_rows(group, name, samples["a"], samples["curl"], reference="curl",
-                      target=0.9, size=size),
-            time_rows(group, name, samples["a"], samples["aria"], reference="aria2c -x8",
-                      size=size),
-        ]  # fmt: skip
     return [
-        time_rows(group, name + ", default TransferSettings", samples["a"], samples["p"],
-                  target=4.0, size=size),
-        time_rows(group, name + ", default TransferSettings", samples["a"], samples["aria"],
-                  reference="aria2c -x8", target=0.8, size=size),
-        time_rows(group, name + ", tuned TransferSettings", samples["t"], samples["p"],
-                  size=size, note="tuned as in the S3 WAN-like rows"),
-        time_rows(group, name + ", tuned TransferSettings", samples["t"], samples["aria"],
-                  reference="aria2c -x8", size=size),
-    ]  # fmt: skip
+        time_rows(group, name, t["a"], t["p"], target=1.0, size=size, note=CHECKS),
+        aa_row(group, name, t["p"], t["p2"], size=size),
+        time_rows(group, name, t["a"], t["curl"], reference="curl", target=0.9, size=size),
+        time_rows(group, name, t["a"], t["aria"], reference="aria2c -x8", size=size),
+    ]
+
+
+CHECKS = (
+    "apins reads _pins.yaml and data.txt and checks the file's XXH64 against pin_hash; "
+    "pins-python's pin_download needs a dict entry pointing at the raw file"
+)
 
 
 @scenario("url.download", GROUP)
@@ -171,15 +154,7 @@ def download(ctx: Context) -> list[Row]:
     why = _missing()
     if why:
         return [unavailable(GROUP, "cold pin_download", why)]
-    return _download_rows(ctx, ctx.servers.www.url, GROUP, slow=False)
-
-
-@scenario("url.slow", SLOW)
-def slow_download(ctx: Context) -> list[Row]:
-    why = _missing()
-    if why:
-        return [unavailable(SLOW, "cold pin_download", why)]
-    return _download_rows(ctx, ctx.servers.www.slow_url, SLOW, slow=True)
+    return _download_rows(ctx, ctx.servers.www.url, GROUP)
 
 
 @scenario("url.warm", GROUP)
@@ -229,17 +204,14 @@ def warm_read(ctx: Context) -> list[Row]:
                 return out, await anyio.to_thread.run_sync(window.count)
 
         m, rm = run_async(with_max_age)
-    ms_a, ms_p, ms_m = ([x * 1000 for x in xs] for xs in (a, p, m))
     row = time_rows(GROUP, "warm pin_read of a small pin (same board)", a, p,
                     note="apins revalidates with a conditional request; pins-python never "
                     "revalidates its URL cache")  # fmt: skip
-    row.unit, row.apins, row.ref_value = "ms", median(ms_a), median(ms_p)
-    row.samples = {"apins": ms_a, "pins-python": ms_p}
+    row.in_ms()
     req = Row(GROUP, "warm pin_read of a small pin: requests", unit="requests", apins=ra,
               ref_value=rp, ratio=rp / ra if ra else None, target_text="apins <= 1",
               met=ra <= 1, note="counted in nginx's access log")  # fmt: skip
     aged = time_rows(GROUP, "warm pin_read of a small pin, board_url(max_age=300)", m, p,
                      note=f"{rm} request(s) per warm read within max_age")  # fmt: skip
-    aged.unit, aged.apins, aged.ref_value = "ms", median(ms_m), median(ms_p)
-    aged.samples = {"apins": ms_m, "pins-python": ms_p}
+    aged.in_ms()
     return [row, req, aged]

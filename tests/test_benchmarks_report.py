@@ -1,0 +1,50 @@
+"""The benchmark report: medians with the spread of their samples, and A/A rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks._core import PINS_AGAIN, MiB, aa_row, time_rows
+from benchmarks._report import markdown_table, text_table
+
+
+def test_throughput_row_shows_min_max_in_mb_per_s_for_an_even_sample_count() -> None:
+    # 1, 2, 4 and 8 seconds for 100 MB: medians of seconds (3 s) -> 33.3 MB/s
+    row = time_rows("g", "download", [1.0, 2.0, 4.0, 8.0], [2.0, 2.0], size=100_000_000)
+    data = row.to_json()
+    assert data["apins"] == pytest.approx(100 / 3)
+    assert data["apins_range"] == pytest.approx((12.5, 100.0))
+    assert data["ref_range"] == pytest.approx((50.0, 50.0))
+    assert "33.3 (12.5-100)" in markdown_table([data])
+
+
+def test_millisecond_rows_keep_their_spread() -> None:
+    row = time_rows("g", "warm read", [0.001, 0.003, 0.002], [0.010, 0.030, 0.020]).in_ms()
+    data = row.to_json()
+    assert data["apins"] == pytest.approx(2.0) and data["apins_range"] == pytest.approx((1, 3))
+    assert data["ref_range"] == pytest.approx((10.0, 30.0))
+    assert row.ratio == pytest.approx(10.0)
+
+
+def test_a_count_row_has_no_spread() -> None:
+    row = time_rows("g", "requests", [1.0, 1.0], [5.0, 5.0])
+    row.apins, row.ref_value = 1, 5  # a derived figure: the samples are not its median
+    row.samples = {"apins": [0.1, 0.2], "pins-python": [0.3, 0.4]}
+    data = row.to_json()
+    assert data["apins_range"] is None and data["ref_range"] is None
+    assert "(0." not in text_table([data]).splitlines()[-1]
+
+
+def test_aa_row_compares_pins_python_with_its_own_second_series() -> None:
+    first, second = [1.0, 1.1, 0.9], [1.0, 1.2, 1.0]
+    row = aa_row("S3", "cold pin_download", first, second, size=256 * MiB)
+    assert row.subject == "pins-python" and row.reference == PINS_AGAIN
+    assert row.samples == {"pins-python": first, PINS_AGAIN: second}
+    assert row.ratio == pytest.approx(1.0)
+    assert row.to_json()["apins_range"] is not None
+    assert "A/A: pins-python against itself" in markdown_table([row.to_json()])
+
+
+def test_an_aa_row_with_one_label_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="distinct"):
+        time_rows("g", "x", [1.0], [1.0], reference="pins-python", subject="pins-python")
