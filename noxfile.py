@@ -45,6 +45,13 @@ def _ensure_nginx(session: nox.Session) -> None:
     _apt_install(session, "nginx", "nginx-light")
 
 
+def _ensure_tool(session: nox.Session, command: str, package: str) -> None:
+    """A command-line tool from Debian's package ``package`` (apt-get as root when missing)."""
+    if shutil.which(command):
+        return
+    _apt_install(session, command, package)
+
+
 def _ensure_r(session: nox.Session) -> None:
     """Rscript with R's yaml package, for tests/test_r_yaml.py (Debian packages; no CRAN)."""
     rscript = shutil.which("Rscript")
@@ -84,6 +91,7 @@ def tests(session: nox.Session) -> None:
     _ensure_nginx(session)
     _ensure_azurite(session)
     _ensure_r(session)
+    _ensure_tool(session, "curl", "curl")  # tests/test_benchmarks_wan.py checks a link with it
     # Only exit code 0 is success: pytest's 5 ("no tests collected") fails the session.
     session.run("pytest", *session.posargs, success_codes=[0])
 
@@ -145,4 +153,6 @@ def bench(session: nox.Session) -> None:
         session.install("-r", "benchmarks/requirements.txt")
     _ensure_nginx(session)
     _ensure_azurite(session)
+    _ensure_tool(session, "aria2c", "aria2")  # the `aria2c -x8` anchor of the download rows
+    _ensure_tool(session, "curl", "curl")  # the single-stream anchor and the WAN link check
     session.run("python", "-m", "benchmarks", *session.posargs, success_codes=[0])

@@ -1,7 +1,8 @@
 """The servers a benchmark run shares, started on first use and stopped at the end.
 
-SeaweedFS, nginx (a folder, its 25 MB/s copy, an S3 proxy) and the Connect emulator each run
-as their own process bound to 127.0.0.1, so neither library shares a GIL with a server.
+SeaweedFS, nginx (a folder, an S3 proxy that logs requests), the WAN-like proxies and the
+Connect emulator each run as their own process bound to 127.0.0.1, so neither library shares
+a GIL with a server.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tests.servers import (
     start_nginx,
     start_seaweed,
 )
+
+from ._wanlink import WanProxy, start_wan_proxy
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Servers:
         self._connect: ConnectProcess | None = None
         self._fakegcs: GCSServer | None = None
         self._azurite: AzuriteServer | None = None
+        self._wan: dict[str, WanProxy] = {}
 
     @property
     def seaweed(self) -> S3Server:
@@ -130,7 +134,15 @@ class Servers:
             self._azurite = start_azurite()
         return self._azurite
 
+    def wan(self, upstream_url: str) -> WanProxy:
+        """The WAN-like proxy in front of ``upstream_url`` (see benchmarks/_wanproxy.py)."""
+        if upstream_url not in self._wan:
+            self._wan[upstream_url] = start_wan_proxy(upstream_url)
+        return self._wan[upstream_url]
+
     def stop(self) -> None:
+        while self._wan:
+            self._wan.popitem()[1].stop()
         for name in ("_azurite", "_fakegcs", "_connect", "_nginx_www", "_nginx_s3", "_seaweed"):
             server: Any = getattr(self, name)
             if server is not None:

@@ -1,4 +1,4 @@
-"""Issue 3: S3 boards on SeaweedFS (loopback and the 25 MB/s WAN-like proxy)."""
+"""Issue 3: S3 boards on SeaweedFS on loopback (the WAN profile is in benchmarks/wan.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from ._core import (
 from ._count import LogWindow, count_requests
 
 GROUP = "S3 loopback (SeaweedFS)"
-WAN = "S3 WAN-like (SeaweedFS behind nginx, 25 MB/s per connection)"
 
 
 @dataclass
@@ -403,43 +402,3 @@ def _checked(result: tuple[float, int], n: int) -> float:
     if found != n:
         raise AssertionError(f"pin_search found {found} pins, expected {n}")
     return dt
-
-
-# -- WAN-like --------------------------------------------------------------------------------
-
-
-def wan_settings() -> Any:
-    """TransferSettings tuned for many slow connections (more, smaller parts in flight)."""
-    from apins import TransferSettings
-
-    return TransferSettings(
-        range_threshold=8 * MiB, part_size=8 * MiB, max_concurrency=32, max_connections=32
-    )
-
-
-@scenario("wan.download", WAN)
-def wan_download(ctx: Context) -> list[Row]:
-    data = s3_data(ctx)
-    via = ctx.servers.s3_via_proxy()
-    tuned = wan_settings()
-    a: list[float] = []
-    t: list[float] = []
-    p: list[float] = []
-    for i in range(ctx.runs):
-        steps = [
-            lambda: a.append(_apins_download(ctx, via, data)),
-            lambda: t.append(_apins_download(ctx, via, data, tuned)),
-            lambda: p.append(_pins_download(ctx, via, data)),
-        ]
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
-    size = data.big.stat().st_size
-    name = f"cold pin_download {size // MiB} MiB file pin"
-    knobs = (f"range_threshold={tuned.range_threshold // MiB} MiB, part_size="
-             f"{tuned.part_size // MiB} MiB, max_concurrency={tuned.max_concurrency}, "
-             f"max_connections={tuned.max_connections}")  # fmt: skip
-    return [
-        time_rows(WAN, name + ", default TransferSettings", a, p, size=size),
-        time_rows(WAN, name + ", tuned TransferSettings", t, p, target=4.0, size=size,
-                  note="tuned: " + knobs),
-    ]  # fmt: skip

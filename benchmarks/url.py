@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -100,22 +101,28 @@ def _pins_download(ctx: Context, base: str, data: UrlData) -> float:
         return dt
 
 
-def _tool(ctx: Context, base: str, data: UrlData, cmd: str) -> float:
-    url = f"{base}/board/big/{data.big_version}/{data.big.name}"
-    folder = ctx.fresh_dir(cmd)
-    out = folder / "big.bin"
-    if cmd == "curl":
-        argv = ["curl", "-sSf", "-o", str(out), url]
-    else:
-        argv = ["aria2c", "-x8", "-s8", "-k1M", "--file-allocation=none", "--quiet=true",
-                "--allow-overwrite=true", "--auto-file-renaming=false", "-d", str(folder),
-                "-o", "big.bin", url]  # fmt: skip
+def aria2c(ctx: Context, url: str, size: int) -> float:
+    """Seconds for ``aria2c -x8`` (8 connections, 1 MiB pieces) to fetch ``url`` to a file."""
+    folder = ctx.fresh_dir("aria2c")
+    argv = ["aria2c", "-x8", "-s8", "-k1M", "--file-allocation=none", "--quiet=true",
+            "--allow-overwrite=true", "--auto-file-renaming=false", "-d", str(folder),
+            "-o", "big.bin", url]  # fmt: skip
     try:
         dt, _ = timed(lambda: subprocess.run(argv, check=True))
-        assert out.stat().st_size == data.big.stat().st_size
+        assert (folder / "big.bin").stat().st_size == size
         return dt
     finally:
-        out.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _curl(ctx: Context, url: str, size: int) -> float:
+    out = ctx.fresh_dir("curl") / "big.bin"
+    try:
+        dt, _ = timed(lambda: subprocess.run(["curl", "-sSf", "-o", str(out), url], check=True))
+        assert out.stat().st_size == size
+        return dt
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
 
 
 def _missing() -> str | None:
@@ -124,16 +131,17 @@ def _missing() -> str | None:
 
 def _download_rows(ctx: Context, base: str, group: str) -> list[Row]:
     data = url_data(ctx)
+    url = f"{base}/board/big/{data.big_version}/{data.big.name}"
+    size = data.big.stat().st_size
     t: dict[str, list[float]] = {"a": [], "p": [], "p2": [], "curl": [], "aria": []}
     alternate(
         ctx.runs,
         lambda: t["a"].append(_apins_download(ctx, base, data)),
         lambda: t["p"].append(_pins_download(ctx, base, data)),
-        lambda: t["aria"].append(_tool(ctx, base, data, "aria2c")),
-        lambda: t["curl"].append(_tool(ctx, base, data, "curl")),
+        lambda: t["aria"].append(aria2c(ctx, url, size)),
+        lambda: t["curl"].append(_curl(ctx, url, size)),
         lambda: t["p2"].append(_pins_download(ctx, base, data)),
     )
-    size = data.big.stat().st_size
     name = f"cold pin_download {size // MiB} MiB pin"
     return [
         time_rows(group, name, t["a"], t["p"], target=1.0, size=size, note=CHECKS),
