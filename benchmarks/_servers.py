@@ -106,7 +106,7 @@ class Servers:
 
     @property
     def www(self) -> NginxServer:
-        """nginx serving ``work/www`` at ``url`` and, at 25 MB/s per connection, ``slow_url``."""
+        """nginx serving ``work/www`` at ``url`` (benchmarks/wan.py puts a WAN proxy in front)."""
         if self._nginx_www is None:
             root = self.work / "www"
             root.mkdir(exist_ok=True)
