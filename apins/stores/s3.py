@@ -38,6 +38,7 @@ from ..transfer.retry import with_retries
 from ..transfer.upload import upload_file
 from ._cloud_errors import map_botocore_error
 from ._s3http import PresignedReader
+from ._sigv4 import Keys, Presigner, UrlTemplate
 from .base import (
     FileSpan,
     ObjectInfo,
@@ -262,6 +263,12 @@ class S3Store:
         self._lock: asyncio.Lock | None = None
         self._limiter: anyio.CapacityLimiter | None = None
         self._reader = PresignedReader(self.settings)
+        self._session: Any = None
+        #: presigns reads without botocore once it has learnt the bucket's URLs (None after
+        #: learning: their shape was unexpected, so botocore presigns every URL)
+        self._signer: Presigner | None = None
+        self._signer_learnt = False
+        self._keys: Keys | None = None
 
     def __repr__(self) -> str:
         where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -316,6 +323,7 @@ class S3Store:
         stack = contextlib.AsyncExitStack()
         client = await stack.enter_async_context(context)
         self._stack = stack
+        self._session = session
         if access_key is None and not self.anonymous:  # explicit keys are registered already
             await _register_resolved_credentials(session)
         return client
@@ -347,16 +355,69 @@ class S3Store:
         return map_botocore_error(exc, op=op, where=self._where(key), key=key)
 
     async def _presign(self, op: str, key: str | None, params: dict[str, Any]) -> str:
-        """A presigned URL for ``op``; presigning errors (credentials, params) mapped."""
-        client = await self._get_client()
+        """A presigned URL for ``op`` (get_object or list_objects_v2), signed by
+        :mod:`apins.stores._sigv4` once the bucket's URL shape is known, else by botocore;
+        presigning errors (credentials, params) mapped."""
         try:
-            url = await client.generate_presigned_url(op, Params=params, ExpiresIn=3600)
+            signer = await self._url_signer()
+            if signer is None:
+                client = await self._get_client()
+                url = await client.generate_presigned_url(op, Params=params, ExpiresIn=3600)
+                return str(url)
+            keys = await self._signing_keys()
         except Exception as exc:
             mapped = self._map_error(exc, op, key)
             if mapped is exc:
                 raise
             raise mapped from exc
-        return str(url)
+        if op == "get_object":
+            return signer.url(signer.template.object_path(params["Key"]), {}, keys)
+        query = {"list-type": "2", "prefix": params["Prefix"]}
+        if params.get("Delimiter"):
+            query["delimiter"] = params["Delimiter"]
+        if params.get("ContinuationToken"):
+            query["continuation-token"] = params["ContinuationToken"]
+        query["encoding-type"] = "url"
+        return signer.url(signer.template.list_path, query, keys)
+
+    async def _url_signer(self) -> Presigner | None:
+        """The bucket's presigner, learnt from two URLs botocore presigns once per store."""
+        if not self._signer_learnt:
+            client = await self._get_client()
+            probe = "apins-probe"
+            obj = await client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60
+            )
+            listing = await client.generate_presigned_url(
+                "list_objects_v2", Params={"Bucket": self.bucket, "Prefix": ""}, ExpiresIn=60
+            )
+            template = UrlTemplate.learn(str(obj), probe, str(listing))
+            if template is not None and template.region is None and not self.anonymous:
+                template = None  # botocore did not sign: keep its way
+            if template is None:
+                log.debug("presigning through botocore: unexpected presigned URL shape")
+            self._signer = Presigner(template) if template is not None else None
+            self._signer_learnt = True
+        return self._signer
+
+    async def _signing_keys(self) -> Keys | None:
+        """The credentials the client signs with now (None: anonymous requests)."""
+        if self.anonymous:
+            return None
+        access_key, secret_key, token = self._secrets
+        if access_key is not None and secret_key is not None:
+            return Keys(access_key, secret_key, token)
+        creds = await self._session.get_credentials()
+        if creds is None:
+            from botocore.exceptions import NoCredentialsError
+
+            raise NoCredentialsError()
+        frozen = await creds.get_frozen_credentials()
+        keys = self._keys
+        if keys is None or (keys.access_key, keys.secret_key, keys.token) != tuple(frozen):
+            register_secret(frozen.secret_key, frozen.token)  # refreshed credentials
+            keys = self._keys = Keys(frozen.access_key, frozen.secret_key, frozen.token)
+        return keys
 
     async def _call(self, op: str, key: str | None, **params: Any) -> Any:
         """One API call, errors mapped; no retries."""
