@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests.servers` lives at the repository root
     sys.path.insert(0, str(ROOT))
 
-from . import azure, connect, folder, gcs, memory, mirror, s3, service, url, wan  # noqa: E402,F401  (register scenarios)
+from . import azure, connect, folder, gcs, memory, mirror, s3, scaleout, service, url, wan  # noqa: E402,F401  (register scenarios)
 from ._core import REGISTRY, Context, Row, failed, scratch_root  # noqa: E402
 from ._report import markdown_table, text_table  # noqa: E402
 from ._servers import Servers  # noqa: E402
