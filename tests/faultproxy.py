@@ -223,17 +223,16 @@ class FaultProxy:
         self.connections += 1
         self._open += 1
         self.peak_connections = max(self.peak_connections, self._open)
-        up_writer: asyncio.StreamWriter | None = None
+        upstream: list[asyncio.StreamWriter] = []  # closed below however the exchange ended
         try:
-            up_writer = await self._exchange(reader, writer)
+            await self._exchange(reader, writer, upstream)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
         except asyncio.CancelledError:
             pass  # the proxy is shutting down; end this connection quietly
         finally:
-            for w in (writer, up_writer):
-                if w is not None:
-                    w.close()
+            for w in (writer, *upstream):
+                w.close()
             self._open -= 1
             self._tasks.discard(task)
 
@@ -245,12 +244,15 @@ class FaultProxy:
         return chosen
 
     async def _exchange(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> asyncio.StreamWriter | None:
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        upstream: list[asyncio.StreamWriter],
+    ) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError:
-            return None
+            return
         request_line, headers, raw_lines = _parse_head(head)
         method, path = request_line.split(" ")[:2]
         record = RequestRecord(method, path, headers)
@@ -269,12 +271,13 @@ class FaultProxy:
                 await _copy_body(reader, headers, None)
             if fault.kind == "stall_head":
                 await _wait_for_eof(reader, fault.seconds)
-                return None
+                return
             writer.write(_answer(fault))
             await writer.drain()
-            return None
+            return
 
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        upstream.append(up_writer)
         up_writer.write(_with_close(request_line, raw_lines, drop=("expect",)))
         if expects:
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -286,7 +289,7 @@ class FaultProxy:
             await up_reader.read()  # the server has answered: the write took effect
             record.cut = True
             _reset(writer)
-            return up_writer
+            return
         status_line, resp_headers, resp_lines = _parse_head(resp_head)
         writer.write(_with_close(status_line, resp_lines))
         cut_at = None
@@ -309,7 +312,7 @@ class FaultProxy:
                 if fault.kind == "stall_body":
                     await _wait_for_eof(reader, fault.seconds)
                     if fault.seconds is None:
-                        return up_writer
+                        return
                     data, cut_at = data[keep:], None
                 else:
                     record.cut = True
@@ -319,11 +322,10 @@ class FaultProxy:
                         writer.close()  # flushes what was written, then FIN: the body is short
                         with contextlib.suppress(OSError):
                             await writer.wait_closed()
-                    return up_writer
+                    return
             writer.write(data)
             record.body_sent += len(data)
             await writer.drain()
-        return up_writer
 
 
 def _parse_head(head: bytes) -> tuple[str, dict[str, str], list[str]]:

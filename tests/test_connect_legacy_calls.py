@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pandas as pd
 import pytest
 
@@ -92,6 +93,14 @@ def test_pin_get_rsconnect_errors(server: ConnectEmulator) -> None:
         pin_rsconnect(object(), "nope", "Nope", server.url, "key-a")
 
 
+LEGACY_HINT = "apins.connect.pin_get_rsconnect"
+
+
+def _legacy_warnings(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+            and name in r.getMessage()]  # fmt: skip
+
+
 def test_boards_skip_legacy_json_content_with_a_warning(
     server: ConnectEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -100,13 +109,91 @@ def test_boards_skip_legacy_json_content_with_a_warning(
     with sync.board_connect(server.url, "key-a", cache=False) as board:
         board.pin_write({"a": 1}, "new-pin", type="json", title="new")
         with caplog.at_level(logging.WARNING):
-            found = board.pin_search()
             names = board.pin_list()
+        assert names == ["alice/new-pin"]
+        [warning] = _legacy_warnings(caplog, "alice/old_json_pin")  # one, naming it
+        assert "first Python pins package" in warning
+        assert LEGACY_HINT in warning
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            found = board.pin_search()
         assert [m.name for m in found] == ["alice/new-pin"]
-        assert "Skipping pin alice/old_json_pin" in caplog.text
-        assert "first Python pins package" in caplog.text
-        # pin_list reads no data.txt, so it names the legacy item (it is pin content)
-        assert names == ["alice/new-pin", "alice/old_json_pin"]
+        [warning] = _legacy_warnings(caplog, "alice/old_json_pin")
+        assert LEGACY_HINT in warning
         assert board.pin_read("alice/new-pin") == {"a": 1}
-        with pytest.raises(PinsError, match="pin_get_rsconnect"):
-            board.pin_meta("alice/old_json_pin")
+
+
+@pytest.mark.parametrize("name", ["alice/old_json_pin", "old_json_pin"])
+def test_direct_calls_on_legacy_content_say_what_it_is(server: ConnectEmulator, name: str) -> None:
+    with pytest.warns(DeprecationWarning):
+        urls = pin_rsconnect(DF, "old_json_pin", "Old", server.url, "key-a")
+    with sync.board_connect(server.url, "key-a", cache=False) as board:
+        for call in (board.pin_read, board.pin_meta, board.pin_versions):
+            with pytest.raises(PinsError) as err:
+                call(name)
+            msg = str(err.value)
+            assert "alice/old_json_pin" in msg, (call, msg)
+            assert "first Python pins package" in msg, (call, msg)
+            assert LEGACY_HINT in msg, (call, msg)
+        with pytest.raises(PinsError, match="first Python pins package"):
+            board.pin_write({"a": 1}, name, type="json")  # never replaces the old content
+    with pytest.warns(DeprecationWarning):
+        assert pin_get_rsconnect(urls["content_url"], "key-a") == json.loads(DF.to_json())
+
+
+def test_mirror_from_connect_skips_legacy_content(
+    server: ConnectEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.warns(DeprecationWarning):
+        pin_rsconnect(DF, "old_json_pin", "Old", server.url, "key-a")
+    with (
+        sync.board_connect(server.url, "key-a", cache=False) as src,
+        sync.board_folder(tmp_path / "copy") as dst,
+    ):
+        src.pin_write({"a": 1}, "new-pin", type="json")
+        with caplog.at_level(logging.WARNING):
+            report = sync.mirror(src, dst)
+        assert report.ok, report.failed
+        assert dst.pin_list() == ["new-pin"]  # a folder board's names have no owner
+        assert dst.pin_read("new-pin") == {"a": 1}
+        assert len(_legacy_warnings(caplog, "alice/old_json_pin")) == 1
+
+
+async def test_listing_reads_only_the_head_of_a_big_legacy_data_txt(
+    server: ConnectEmulator,
+) -> None:
+    from apins.connect import board_connect
+    from tests.faultproxy import FaultProxy
+
+    big = pd.DataFrame({"x": range(400_000), "y": ["some text"] * 400_000})
+    with pytest.warns(DeprecationWarning):
+        await anyio.to_thread.run_sync(
+            pin_rsconnect, big, "big_json_pin", "Big", server.url, "key-a"
+        )
+    size = len(big.to_json())
+    assert size > 8_000_000
+    async with FaultProxy(server.url) as proxy, board_connect(proxy.url, "key-a") as board:
+        assert await board.pin_list() == []
+        assert await board.pin_search() == []
+        got = [r for r in proxy.requests if r.path.endswith("/data.txt")]
+        assert got, "the listing looked at data.txt"
+        assert sum(r.body_sent for r in got) < size // 4, [r.body_sent for r in got]
+
+
+def test_pins_python_lists_legacy_content_and_fails_on_it(server: ConnectEmulator) -> None:
+    """What pins-python 0.9.2 does on the same server: it lists the legacy item and fails
+    when it reads it (KeyError in 0.9.2); apins leaves it out and explains."""
+    import pins
+
+    with pytest.warns(DeprecationWarning):
+        pin_rsconnect(DF, "old_json_pin", "Old", server.url, "key-a")
+    theirs = pins.board_connect(server_url=server.url, api_key="key-a", cache=None)
+    theirs.pin_write({"a": 1}, "alice/new-pin", type="json")
+    assert sorted(theirs.pin_list()) == ["alice/new-pin", "alice/old_json_pin"]
+    with pytest.raises(Exception) as err:
+        theirs.pin_search()
+    assert not isinstance(err.value, PinsError)
+    with sync.board_connect(server.url, "key-a", cache=False) as ours:
+        assert ours.pin_list() == ["alice/new-pin"]
+        assert [m.name for m in ours.pin_search()] == ["alice/new-pin"]
+        assert ours.pin_read("alice/new-pin") == theirs.pin_read("alice/new-pin")

@@ -232,7 +232,16 @@ class PathBackend:
             meta.local["dir"] = str(self.store.local_path(join_key(name, version)))
         return meta
 
-    async def _read_small(self, name: str, version: str, key: str) -> bytes:
+    async def read_meta_head(self, name: str, version: str, limit: int) -> bytes:
+        """A version's data.txt when it is at most ``limit`` bytes (cached like read_meta_raw);
+        else more than ``limit`` of its first bytes, the rest left unread."""
+        validate_pin_name(name)
+        _check_version_name(name, version)
+        return await self._read_small(name, version, join_key(name, version, DATA_TXT), limit)
+
+    async def _read_small(
+        self, name: str, version: str, key: str, limit: int | None = None
+    ) -> bytes:
         if self.local:
             assert isinstance(self.store, LocalStore)
             path = self.store.local_path(key)
@@ -249,25 +258,34 @@ class PathBackend:
                 self.cache.touch(self.identity, name, version)
                 return await anyio.Path(hit).read_bytes()
         try:
-            data = await self._get_bytes(key)
+            data = await self._get_bytes(key, limit)
         except ObjectNotFound:
             raise VersionNotFound(f"Pin {name!r} has no version {version!r}.") from None
-        if self.cache is not None:
+        if self.cache is not None and (limit is None or len(data) <= limit):
             await anyio.to_thread.run_sync(
                 self.cache.put_bytes, self.identity, name, version, DATA_TXT, data
             )
         return data
 
-    async def _get_bytes(self, key: str) -> bytes:
+    async def _get_bytes(self, key: str, limit: int | None = None) -> bytes:
+        """The object's bytes; with ``limit``, reading stops once more than that came."""
         from ..transfer.retry import with_retries
 
         async def once() -> bytes:
+            chunks: list[bytes] = []
+            got = 0
+            size = self.settings.chunk_size if limit is None else min(self.settings.chunk_size,
+                                                                       limit + 1)  # fmt: skip
             async with self.limiter:
                 stream = await self.store.open_read(key)
                 try:
-                    chunks = [c async for c in stream.chunks(self.settings.chunk_size)]
+                    async for c in stream.chunks(size):
+                        chunks.append(c)
+                        got += len(c)
+                        if limit is not None and got > limit:
+                            break
                 finally:
-                    await stream.aclose()
+                    await stream.aclose()  # a half-read body drops its connection
             return b"".join(chunks)
 
         return await with_retries(once, settings=self.settings, what=f"reading {key}")

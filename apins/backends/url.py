@@ -341,10 +341,10 @@ class UrlBackend(PathBackend):
         if not self.store.is_mounted(prefix):
             raise VersionNotFound(f"Pin {name!r} has no version {version!r} on this board.")
 
-    async def _get_bytes(self, key: str) -> bytes:
+    async def _get_bytes(self, key: str, limit: int | None = None) -> bytes:
         name, version, _ = key.split("/", 2)
         await self._ensure_mounted(name, version)
-        return await super()._get_bytes(key)
+        return await super()._get_bytes(key, limit)
 
     # -- files -------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from . import access, reconcile
 from .bundle import bundle_entries, bundle_stream
 from .client import ConnectClient
 from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
+from .legacy_content import HEAD_LIMIT, is_legacy, legacy_error, warn_skipped
 from .names import parse_pin_name
 from .preview import preview_for, render_index
 
@@ -178,15 +179,48 @@ class ConnectBackend:
     # -- listing -------------------------------------------------------------------------------
 
     async def list_pins(self) -> list[str]:
+        """Every visible pin; content of the first Python pins package is left out (one
+        small read of each active data.txt tells, cached; only the head of a large one)."""
         apps = await self.client.list_pin_apps()
         names = set()
+        deployed: list[tuple[str, str, str]] = []
         for a in apps:
             owner, short = a.get("owner_username"), a.get("name")
             if isinstance(owner, str) and isinstance(short, str):
                 names.add(f"{owner}/{short}")
                 if a.get("guid"):
                     self._guids[(owner, short)] = str(a["guid"])
-        return sorted(names)
+                    if a.get("bundle_id") is not None:
+                        deployed.append((f"{owner}/{short}", str(a["guid"]), str(a["bundle_id"])))
+        legacy = [full for full, head in await self._heads(deployed) if is_legacy(head)]
+        warn_skipped(legacy, "pin list")
+        return sorted(names.difference(legacy))
+
+    async def _head(self, guid: str, bundle: str) -> bytes:
+        """data.txt of a bundle, or its first bytes when large (see legacy_content);
+        empty when the bundle has none or it cannot be read (nothing to tell then)."""
+        if not bundle.isdigit():
+            return b""
+        try:
+            return await self._files.read_meta_head(guid, _rev(bundle), HEAD_LIMIT)
+        except (VersionNotFound, StoreAccessError):
+            return b""
+
+    async def _heads(self, items: Sequence[tuple[str, str, str]]) -> list[tuple[str, bytes]]:
+        """``(owner/name, data.txt head)`` of each ``(owner/name, guid, bundle)``, concurrently."""
+        out: list[tuple[str, bytes]] = [("", b"")] * len(items)
+        limit = anyio.Semaphore(self.settings.meta_concurrency)
+
+        async def one(i: int) -> None:
+            full, guid, bundle = items[i]
+            async with limit:
+                out[i] = (full, await self._head(guid, bundle))
+
+        with collapsed():
+            async with anyio.create_task_group() as tg:
+                for i in range(len(items)):
+                    tg.start_soon(one, i)
+        return out
 
     async def pin_exists(self, name: str) -> bool:
         try:
@@ -197,6 +231,10 @@ class ConnectBackend:
 
     async def list_versions(self, name: str) -> list[VersionInfo]:
         owner, short, c = await self._content(name)
+        if c.get("bundle_id") is not None and is_legacy(
+            await self._head(str(c["guid"]), str(c["bundle_id"]))
+        ):
+            raise legacy_error(f"{owner}/{short}")
         return await self._versions_of(owner, short, c)
 
     async def _versions_of(self, owner: str, short: str, c: dict[str, Any]) -> list[VersionInfo]:
@@ -282,13 +320,19 @@ class ConnectBackend:
             self._guids[(owner, short)] = str(a["guid"])
             chosen.append((full, str(a["guid"]), str(bid)))
         out: list[AnyMeta | None] = [None] * len(chosen)
+        legacy: list[str] = []
         limit = anyio.Semaphore(self.settings.meta_concurrency)
 
         async def one(i: int) -> None:
             full, guid, bid = chosen[i]
             async with limit:
                 try:
-                    out[i] = await self._meta_of(full, guid, bid)
+                    head = await self._head(guid, bid)
+                    if is_legacy(head):
+                        legacy.append(full)
+                        return
+                    whole = head if 0 < len(head) <= HEAD_LIMIT else None
+                    out[i] = await self._meta_of(full, guid, bid, raw=whole)
                 except PinsError as e:
                     log.warning("Skipping pin %s in the search: %s", full, e)
 
@@ -296,6 +340,7 @@ class ConnectBackend:
             async with anyio.create_task_group() as tg:
                 for i in range(len(chosen)):
                     tg.start_soon(one, i)
+        warn_skipped(legacy, "search")
         return [m for m in out if m is not None]
 
     # -- reading -------------------------------------------------------------------------------
@@ -310,20 +355,20 @@ class ConnectBackend:
             "url": f"{self.client.server_url}/content/{guid}/{_rev(version)}/",
         }
 
-    async def _meta_of(self, full: str, guid: str, version: str) -> AnyMeta:
-        try:
-            raw = await self._files.read_meta_raw(guid, _rev(version))
-        except VersionNotFound:
-            raise VersionNotFound(f"Pin {full} has no version {version}.") from None
+    async def _meta_of(
+        self, full: str, guid: str, version: str, raw: bytes | None = None
+    ) -> AnyMeta:
+        """The metadata of bundle ``version``; ``raw``: its data.txt, when already read."""
+        if raw is None:
+            try:
+                raw = await self._files.read_meta_raw(guid, _rev(version))
+            except VersionNotFound:
+                raise VersionNotFound(f"Pin {full} has no version {version}.") from None
         try:
             meta = parse_meta(raw, name=full, version=version)
         except InvalidMetadata as e:
-            if raw.lstrip()[:1] in (b"{", b"["):  # JSON: the first Python pins package's pins
-                raise InvalidMetadata(
-                    f"{full} was written by the first Python pins package (its data.txt is "
-                    "JSON data, not pin metadata); read it with "
-                    "apins.connect.pin_get_rsconnect(content_url, api_key)."
-                ) from e
+            if is_legacy(raw):
+                raise legacy_error(full) from e
             raise
         meta.name = full
         meta.version = version
