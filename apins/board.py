@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +50,21 @@ log = logging.getLogger("apins.board")
 _READ_ATTEMPTS = 10
 
 Version = VersionInfo
+
+
+#: files up to this size (in all) are parsed on the event loop: a thread hop costs more
+_INLINE_PARSE = 256 * 1024
+
+
+async def _parse(read: Callable[[], Any], paths: Sequence[Path]) -> Any:
+    """``read()``: at once for small files (well under a millisecond), else in a thread."""
+    try:
+        size = sum(os.stat(p).st_size for p in paths)
+    except OSError:
+        size = _INLINE_PARSE + 1  # let the reader meet (and report) the problem, in a thread
+    if size <= _INLINE_PARSE:
+        return read()
+    return await anyio.to_thread.run_sync(read)
 
 
 def _env_allow_pickle() -> bool:
@@ -343,16 +358,14 @@ class Board:
                     paths = pinned = await anyio.to_thread.run_sync(self._hold, paths)
                 if isinstance(meta, MetaV0):
                     reader = functools.partial(read_v0, meta.type, paths, output=output)
-                    return await anyio.to_thread.run_sync(reader)
+                    return await _parse(reader, paths)
                 assert fmt is not None
                 if len(types) > 1 or len(paths) > 1:
                     picked = [p for p in paths if p.suffix == f".{fmt.extension}"]
                     if not picked:
                         raise UnsupportedType(f"Pin {name!r} has no .{fmt.extension} file.")
                     paths = picked[:1]
-                return await anyio.to_thread.run_sync(
-                    functools.partial(fmt.read, paths, output=output)
-                )
+                return await _parse(functools.partial(fmt.read, paths, output=output), paths)
             except FileNotFoundError:
                 # a cache_prune in another process removed a cached file between its
                 # lookup and its opening: fetch it again

@@ -16,6 +16,7 @@ resources (a URL board's manifest) are kept with their HTTP validators under
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -75,6 +76,15 @@ class PruneResult:
     freed_bytes: int
 
 
+@functools.lru_cache(maxsize=256)
+def _board_dir_name(identity: str) -> str:
+    """``<scheme>-<16 hex of sha256(identity)>``: a board's folder under the cache root."""
+    scheme = identity.split(":", 1)[0].lower() if ":" in identity else "board"
+    scheme = "".join(c for c in scheme if c.isalnum()) or "board"
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+    return f"{scheme}-{digest}"
+
+
 def _safe_part(s: str) -> str:
     """One path segment (a pin or version) that is safe to use in the cache."""
     if isinstance(s, str) and "/" in s:
@@ -94,10 +104,7 @@ class Cache:
     # -- layout ----------------------------------------------------------------------------
 
     def board_dir(self, identity: str) -> Path:
-        scheme = identity.split(":", 1)[0].lower() if ":" in identity else "board"
-        scheme = "".join(c for c in scheme if c.isalnum()) or "board"
-        digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
-        return self.root / f"{scheme}-{digest}"
+        return self.root / _board_dir_name(identity)
 
     def version_dir(self, identity: str, pin: str, version: str) -> Path:
         return self.board_dir(identity) / _safe_part(pin) / _safe_part(version)
@@ -226,6 +233,20 @@ class Cache:
             )
         except FileNotFoundError:
             return []
+
+    def has_cached_version(self, identity: str, pin: str) -> bool:
+        """True when some version of ``pin`` has its data.txt cached (stops at the first)."""
+        pin_dir = self.board_dir(identity) / _safe_part(pin)
+        try:
+            with os.scandir(pin_dir) as entries:
+                return any(
+                    e.is_dir()
+                    and not e.name.startswith(".")
+                    and os.path.isfile(os.path.join(e.path, "data.txt"))
+                    for e in entries
+                )
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     def cached_pins(self, identity: str) -> list[str]:
         board = self.board_dir(identity)

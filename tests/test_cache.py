@@ -42,6 +42,19 @@ def test_commit_is_atomic_and_read_only(tmp_path: Path) -> None:
     assert cache.cached_pins(ident) == ["p"]
 
 
+def test_has_cached_version_needs_a_cached_data_txt(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    ident = "s3:x/b"
+    assert not cache.has_cached_version(ident, "p")  # no board folder yet
+    cache.put_bytes(ident, "p", "v1", "p.csv", b"a,b\n")  # a file, but no data.txt
+    (cache.board_dir(ident) / "p" / ".hidden").mkdir()
+    assert not cache.has_cached_version(ident, "p")
+    cache.put_bytes(ident, "p", "v2", "data.txt", b"x: 1\n")
+    assert cache.has_cached_version(ident, "p")
+    assert not cache.has_cached_version(ident, "q")
+    assert cache.cached_versions(ident, "p") == ["v2"]
+
+
 @pytest.mark.parametrize("bad", ["..", "a/b", "", "."])
 def test_unsafe_components_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError):

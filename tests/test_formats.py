@@ -267,6 +267,44 @@ def test_apins_reads_pins_python_writes(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(got, frame, check_dtype=False)
 
 
+def _rich_frame() -> pd.DataFrame:
+    """Index, categorical, tz-aware times, nulls, nested lists: what pandas metadata carries."""
+    frame = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3], dtype="Int64"),
+            "cat": pd.Categorical(["a", "b", "a"]),
+            "t": pd.date_range("2024-01-01", periods=3, tz="Europe/Paris"),
+            "s": ["x", None, "z"],
+            "l": [[1, 2], [], None],
+        },
+        index=pd.Index([10, 20, 30], name="key"),
+    )
+    return frame
+
+
+@pytest.mark.parametrize("writer", ["pandas", "pyarrow-2-row-groups"])
+def test_parquet_reads_equal_pyarrow_and_pandas_readers(tmp_path: Path, writer: str) -> None:
+    """The parquet reader (one ParquetFile, to_pandas without consolidation) returns what
+    pyarrow.parquet.read_table and pandas.read_parquet return, dtypes and metadata included."""
+    import pyarrow.parquet as pq
+
+    frame = _rich_frame()
+    path = tmp_path / "t.parquet"
+    if writer == "pandas":
+        frame.to_parquet(path)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame), path, row_group_size=2)
+    fmt = get_format("parquet")
+    table = fmt.read([path], output="arrow")
+    expected = pq.read_table(path)
+    assert table.equals(expected) and table.schema.metadata == expected.schema.metadata
+    got = fmt.read([path], output="pandas")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(path), check_exact=True)
+    pd.testing.assert_frame_equal(got, frame)
+    got["i"] = got["i"] + 1  # the frame owns its memory: usable and writable
+    assert list(got["i"].fillna(0)) == [2, 0, 4]
+
+
 # --- csv details -------------------------------------------------------------------------------
 
 

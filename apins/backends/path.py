@@ -136,7 +136,7 @@ class PathBackend:
             return False
         if name is None:
             return bool(self.cache.cached_pins(self.identity))
-        return bool(self.cache.cached_versions(self.identity, name))
+        return self.cache.has_cached_version(self.identity, name)
 
     async def list_pins(self) -> list[str]:
         try:
@@ -256,7 +256,7 @@ class PathBackend:
             hit = self.cache.lookup(self.identity, name, version, DATA_TXT)
             if hit is not None:
                 self.cache.touch(self.identity, name, version)
-                return await anyio.Path(hit).read_bytes()
+                return hit.read_bytes()  # a few hundred bytes on local disk: no thread hop
         try:
             data = await self._get_bytes(key, limit)
         except ObjectNotFound:

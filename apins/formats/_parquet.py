@@ -24,7 +24,10 @@ def read_parquet(paths: Sequence[Path], output: Output | None) -> Any:
     """Read the version's Parquet file as a table."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(str(pick_file(paths, "parquet", "parquet")))
+    # one file: ParquetFile skips read_table's dataset discovery (about 1 ms per read, most
+    # of the time of a small pin); the table is the same
+    with pq.ParquetFile(str(pick_file(paths, "parquet", "parquet"))) as f:
+        table = f.read()
     return convert_table(table, output)
 
 
