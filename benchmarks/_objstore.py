@@ -71,7 +71,8 @@ def cold_download(ctx: Context, side: Side) -> list[Row]:
     return [
         time_rows(side.group, name, a, p, size=size,
                   note="apins checks the XXH64; pins-python not"),
-        time_rows(side.group, name + " (A/A: apins against itself)", a, a2, reference="apins",
+        time_rows(side.group, name + " (A/A: apins against itself)", a, a2,
+                  reference="apins (2nd series)",
                   size=size, note="the spread of two identical runs: the noise floor"),
     ]  # fmt: skip
 
