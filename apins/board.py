@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("apins.board")
 
-#: times pin_read fetches files again when a concurrent cache_prune removed one under it
-_READ_ATTEMPTS = 10
+#: pin_read's tries when a concurrent cache_prune removes a cached file under it: from the
+#: cache, then re-fetched and held by hard links, then downloaded past the cache (which no
+#: prune can take away)
+_READ_ATTEMPTS = 3
 
 Version = VersionInfo
 
@@ -348,13 +350,19 @@ class Board:
         if output is None:
             output = self.output
         for attempt in range(_READ_ATTEMPTS):
+            private = attempt == _READ_ATTEMPTS - 1 and not self._backend.local
+            pinned: list[Path] = []
             with progress_scope(progress, self.progress, name) as callback:
-                paths = await self._files(name, key_name, meta, callback)
+                if private:  # files of our own, past the cache: deleted after the read
+                    paths = pinned = await self._backend.fetch_files(
+                        name, meta.version or "", meta, progress=callback, private=True
+                    )
+                else:
+                    paths = await self._files(name, key_name, meta, callback)
             if hash is not None:
                 check_requested_hash(name, hash, meta.pin_hash or "")
-            pinned: list[Path] = []
             try:
-                if attempt:  # held by our own links: a prune cannot take them from under us
+                if attempt and not private:  # held by our own links: safe from a prune
                     paths = pinned = await anyio.to_thread.run_sync(self._hold, paths)
                 if isinstance(meta, MetaV0):
                     reader = functools.partial(read_v0, meta.type, paths, output=output)
@@ -875,8 +883,9 @@ class Board:
     async def sweep(self, grace: float = 600.0, name: str | None = None) -> list[str]:
         """Remove what crashed apins writers left on the board (or in pin ``name``), once it
         has been untouched for ``grace`` seconds: staging folders (folder boards), version
-        folders without data.txt and unfinished multipart uploads (S3). Returns what was
-        removed. Every write also sweeps its own pin after the same grace period.
+        folders without data.txt and unfinished multipart uploads (S3), bundles uploaded but
+        never deployed (Connect). Returns what was removed. Every write also sweeps its own
+        pin after the same grace period.
 
         Use ``grace=0`` only when no apins writer is at work on the board.
         """

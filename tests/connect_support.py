@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,6 +39,20 @@ async def api(
         if raw:
             return body
         return json.loads(body) if body.strip() else None
+
+
+def bundle_served(url: str, key: str, guid: str, bundle_id: str) -> bool:
+    """Whether ``<url>/content/<guid>/_rev<bundle_id>/data.txt`` is served (a blocking GET:
+    the server must run on another thread or process); False on 404."""
+    request = urllib.request.Request(
+        f"{url}/content/{guid}/_rev{bundle_id}/data.txt", headers={"Authorization": f"Key {key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60):
+            return True
+    except urllib.error.HTTPError as e:
+        assert e.code == 404, e
+        return False
 
 
 async def bundle_members(url: str, key: str, guid: str, bundle_id: str) -> dict[str, bytes]:

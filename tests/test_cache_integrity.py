@@ -94,9 +94,6 @@ def first_line(proc: subprocess.Popen[str]) -> str:
     return proc.stdout.readline().strip()
 
 
-# KNOWN FLAKY: a reader can meet a data.txt that the concurrent prune just removed (open race, see
-# the closing note). Re-run once so CI is not a coin toss; fix tracked in issue 10/11.
-@pytest.mark.flaky(reruns=1)
 async def test_cold_readers_and_prune_share_one_cache(seaweed: S3Server, tmp_path: Path) -> None:
     bucket = seaweed.make_bucket()
     cache = tmp_path / "shared-cache"

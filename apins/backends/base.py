@@ -52,9 +52,19 @@ class Backend(Protocol):
         ...
 
     async def fetch_files(
-        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        *,
+        progress: ProgressCallback | None = None,
+        private: bool = False,
     ) -> list[Path]:
-        """Local paths of the version's files, each verified against ``meta.pin_hash``."""
+        """Local paths of the version's files, each verified against ``meta.pin_hash``.
+
+        ``private``: download into a scratch folder of this board, past the cache (for a
+        reader whose cached files a concurrent cache_prune keeps removing); the caller
+        deletes the files."""
         ...
 
     async def store_version(

@@ -255,8 +255,13 @@ class PathBackend:
         if self.cache is not None:
             hit = self.cache.lookup(self.identity, name, version, DATA_TXT)
             if hit is not None:
-                self.cache.touch(self.identity, name, version)
-                return hit.read_bytes()  # a few hundred bytes on local disk: no thread hop
+                try:
+                    data = hit.read_bytes()  # a few hundred bytes on local disk: no thread hop
+                except FileNotFoundError:
+                    pass  # a concurrent cache_prune removed it after the lookup: fetch it again
+                else:
+                    self.cache.touch(self.identity, name, version)
+                    return data
         try:
             data = await self._get_bytes(key, limit)
         except ObjectNotFound:
@@ -291,7 +296,13 @@ class PathBackend:
         return await with_retries(once, settings=self.settings, what=f"reading {key}")
 
     async def fetch_files(
-        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        *,
+        progress: ProgressCallback | None = None,
+        private: bool = False,
     ) -> list[Path]:
         files = _safe_files(name, version, meta.files)
         if self.local:
@@ -305,7 +316,7 @@ class PathBackend:
             hashes = await _hash_all(paths)
             verify_pin_hash(name, meta.pin_hash, hashes, files)
             return paths
-        return await self._fetch_remote(name, version, meta, files, progress)
+        return await self._fetch_remote(name, version, meta, files, progress, private=private)
 
     async def _fetch_remote(
         self,
@@ -314,11 +325,13 @@ class PathBackend:
         meta: AnyMeta,
         files: list[str],
         progress: ProgressCallback | None,
+        *,
+        private: bool = False,
     ) -> list[Path]:
         from ..transfer.download import download
 
         files = _safe_files(name, version, files)
-        cache = self.cache
+        cache = None if private else self.cache
         cached = [cache.lookup(self.identity, name, version, f) if cache else None for f in files]
         if all(p is not None for p in cached):
             if cache:
@@ -336,8 +349,11 @@ class PathBackend:
             key = join_key(name, version, files[i])
             hit = cached[i]
             if hit is not None:
-                hashes[i] = await anyio.to_thread.run_sync(file_xxh64, hit)
-                return
+                try:
+                    hashes[i] = await anyio.to_thread.run_sync(file_xxh64, hit)
+                    return
+                except FileNotFoundError:  # a concurrent cache_prune removed it: download it
+                    cached[i] = None
             try:
                 result = await download(
                     self.store,

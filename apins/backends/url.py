@@ -18,6 +18,7 @@ If the server cannot be reached, cached manifests and metadata are served with a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -349,21 +350,27 @@ class UrlBackend(PathBackend):
     # -- files -------------------------------------------------------------------------------
 
     async def fetch_files(
-        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        *,
+        progress: ProgressCallback | None = None,
+        private: bool = False,
     ) -> list[Path]:
         src = self._static.get(name) if self.manifest_url is None else None
         if src is not None and src.kind == "file":
-            return [await self._fetch_raw(name, src.urls[0], progress)]
+            return [await self._fetch_raw(name, src.urls[0], progress, private=private)]
         if src is not None and src.kind == "folder":
             slot = self._folder_slot(name, meta)
             self.store.mount(f"{name}/{slot}/", src.urls[0])
-            return await self._fetch_guarded(name, slot, meta, progress)
-        cache = self.cache
+            return await self._fetch_guarded(name, slot, meta, progress, private)
+        cache = None if private else self.cache
         if cache is None or not all(
             cache.lookup(self.identity, name, version, f) for f in meta.files
         ):
             await self._ensure_mounted(name, version)
-        return await self._fetch_guarded(name, version, meta, progress)
+        return await self._fetch_guarded(name, version, meta, progress, private)
 
     def _folder_slot(self, name: str, meta: AnyMeta) -> str:
         """Cache slot of a mutable folder's files: its pin_hash (or its data.txt's digest)."""
@@ -373,20 +380,28 @@ class UrlBackend(PathBackend):
         return "d-" + hashlib.sha256(raw).hexdigest()[:24]
 
     async def _fetch_guarded(
-        self, name: str, version: str, meta: AnyMeta, progress: ProgressCallback | None
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        progress: ProgressCallback | None,
+        private: bool = False,
     ) -> list[Path]:
         """Fetch a version's files; a file replaced mid-download is fetched once more."""
+        fetch = functools.partial(self._fetch_remote, private=private)
         try:
-            return await self._fetch_remote(name, version, meta, meta.files, progress)
+            return await fetch(name, version, meta, meta.files, progress)
         except ObjectChanged as e:
             log.info("%s; downloading pin %r again from the start.", e, name)
-            return await self._fetch_remote(name, version, meta, meta.files, progress)
+            return await fetch(name, version, meta, meta.files, progress)
 
-    async def _fetch_raw(self, name: str, url: str, progress: ProgressCallback | None) -> Path:
+    async def _fetch_raw(
+        self, name: str, url: str, progress: ProgressCallback | None, *, private: bool = False
+    ) -> Path:
         """A raw-file pin: revalidated by a conditional HEAD, cached under its validators."""
         key = f"{name}/{_RAW}"
         filename = basename(url) or name
-        cache = self.cache
+        cache = None if private else self.cache
         if cache is None:
             dest = self._scratch_dir() / filename
             await self._download_guarded(key, dest, None, progress)

@@ -6,7 +6,9 @@
 * Files are read from ``<server>/content/<guid>/_rev<bundle>/<file>`` through the transfer
   engine into the cache, keyed by (server, guid, bundle id): bundles never change.
 * A write uploads a streamed bundle, deploys it and follows the task; a bundle whose deploy
-  failed is deleted again, so it never shows up as a version.
+  failed is deleted again, so it never shows up as a version. A bundle never deployed (its
+  writer was killed between upload and deploy) serves no files: it is no version, and the
+  sweep deletes it after a grace period (:mod:`apins.connect.orphans`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import anyio.to_thread
 
 from .._one_error import collapsed
 from .._write_options import write_access_type
-from ..backends.path import PathBackend
+from ..backends.path import SWEEP_GRACE, PathBackend
 from ..cache import Cache
 from ..errors import (
     ConnectError,
@@ -38,7 +39,7 @@ from ..settings import TransferSettings
 from ..stores.base import ProgressCallback
 from ..stores.http import HTTPStore
 from ..versions import VersionInfo
-from . import access, reconcile
+from . import access, orphans, reconcile
 from .bundle import bundle_entries, bundle_stream
 from .client import ConnectClient
 from .errors import ConnectActiveBundle, ConnectNameTaken, ConnectNotFound
@@ -64,16 +65,6 @@ def _check_version(name: str, version: str) -> str:
             f"Pin {name!r} has no version {version!r}: Connect versions are bundle ids (digits)."
         )
     return version
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 class ConnectBackend:
@@ -105,6 +96,10 @@ class ConnectBackend:
         self._files = PathBackend(content, cache=cache, settings=self.settings)
         self._description = description or f"board_connect(server_url={client.server_url!r})"
         self._guids: dict[tuple[str, str], str] = {}
+        #: (guid, bundle id) of bundles known to be served (deployed bundles never change)
+        self._served: set[tuple[str, str]] = set()
+        #: pins this board object has swept before writing (once per pin)
+        self._swept: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<ConnectBackend {self.client.server_url}>"
@@ -250,34 +245,69 @@ class ConnectBackend:
             out.append(
                 VersionInfo(
                     bid,
-                    created=_parse_time(b.get("created_time")),
+                    created=orphans.created_at(b),
                     active=bool(b.get("active")) or bid == active,
                     size=size if isinstance(size, int) else None,
                 )
             )
-        out = await self._drop_orphans(owner, short, str(c["guid"]), active, out)
+        out = await self._served_only(str(c["guid"]), out)
         if not out:
             raise PinNotFound(f"Pin {owner}/{short} has no versions yet.")
         return sorted(out, key=lambda v: int(v.version))
 
-    async def _drop_orphans(
-        self, owner: str, short: str, guid: str, active: str | None, versions: list[VersionInfo]
-    ) -> list[VersionInfo]:
-        """Without the inactive bundles newer than the active one that hold no readable pin:
-        left by a writer that crashed between upload and deploy. Older bundles were deployed
-        once and are not checked (no extra request in the usual case)."""
-        floor = int(active) if active is not None else -1
-        keep = []
-        for v in versions:
-            if not v.active and int(v.version) > floor:
-                try:
-                    await self._files.read_meta_raw(guid, _rev(v.version))
-                except PinsError as e:
-                    log.debug("Skipping bundle %s of pin %s/%s: no readable pin in it (%s).",
-                              v.version, owner, short, e)  # fmt: skip
-                    continue
-            keep.append(v)
-        return keep
+    async def _served_only(self, guid: str, versions: list[VersionInfo]) -> list[VersionInfo]:
+        """The versions whose bundle is served: the active one and every inactive bundle that
+        was deployed once. A bundle uploaded but never deployed (a writer killed between
+        upload and deploy) is no version. Each inactive bundle is checked once per board
+        object (one small GET of its data.txt, cached like any data.txt)."""
+        keep = [v.active for v in versions]
+        limit = anyio.Semaphore(self.settings.meta_concurrency)
+
+        async def check(i: int) -> None:
+            async with limit:
+                keep[i] = await self._is_served(guid, versions[i].version)
+
+        with collapsed():
+            async with anyio.create_task_group() as tg:
+                for i, v in enumerate(versions):
+                    if not v.active:
+                        tg.start_soon(check, i)
+        return [v for v, k in zip(versions, keep, strict=True) if k]
+
+    async def _is_served(self, guid: str, bundle: str) -> bool:
+        """Whether bundle ``bundle``'s data.txt is served (it was deployed)."""
+        if (guid, bundle) in self._served:
+            return True
+        try:
+            await self._files.read_meta_raw(guid, _rev(bundle))
+        except VersionNotFound:
+            log.debug("Bundle %s of content %s serves no data.txt: not a version.", bundle, guid)
+            return False
+        self._served.add((guid, bundle))
+        return True
+
+    async def sweep(self, grace: float, name: str | None = None) -> list[str]:
+        """Delete the bundles that were uploaded but never deployed, created ``grace``
+        seconds ago or earlier, of pin ``name`` or of every pin the user can see. Returns
+        ``"owner/name/<bundle id>"`` for each one deleted."""
+        if grace < 0:
+            raise ValueError(f"grace must not be negative; got {grace!r}")
+        if name is not None:
+            owner, short, c = await self._content(name)
+            pins = [(f"{owner}/{short}", c)]
+        else:
+            pins = [
+                (f"{a['owner_username']}/{a['name']}", a)
+                for a in await self.client.list_pin_apps()
+                if a.get("guid") and a.get("owner_username") and a.get("name")
+            ]
+        removed: list[str] = []
+        for full, c in pins:
+            try:
+                removed += await orphans.sweep_pin(self.client, self._is_served, full, c, grace)
+            except StoreAccessError as e:  # another user's pin this user may only read
+                log.info("Not sweeping pin %s: %s", full, e)
+        return removed
 
     async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
         """For pin_watch: one GET of the content item (its active bundle); only when that
@@ -402,12 +432,20 @@ class ConnectBackend:
             raise VersionNotFound(f"Pin {full} has no version {version}.") from None
 
     async def fetch_files(
-        self, name: str, version: str, meta: AnyMeta, *, progress: ProgressCallback | None = None
+        self,
+        name: str,
+        version: str,
+        meta: AnyMeta,
+        *,
+        progress: ProgressCallback | None = None,
+        private: bool = False,
     ) -> list[Path]:
         _check_version(name, version)
         full, guid = await self._guid(name)
         try:
-            return await self._files.fetch_files(guid, _rev(version), meta, progress=progress)
+            return await self._files.fetch_files(
+                guid, _rev(version), meta, progress=progress, private=private
+            )
         except VersionNotFound:
             raise VersionNotFound(
                 f"Version {version} of pin {full} is missing one of its files {meta.files}."
@@ -503,6 +541,7 @@ class ConnectBackend:
             self._guids[(owner, short)] = str(content["guid"])
         else:
             self._check_is_pin(full, content)
+            await self._sweep_before_write(full, content)
         guid = str(content["guid"])
         try:
             data_txt = raw_meta if raw_meta is not None else dump_meta(meta)
@@ -529,6 +568,17 @@ class ConnectBackend:
                 log.warning("Version %s of pin %s is published, but the old version %s was not "
                             "deleted: %s", bid, full, replace.version, e)  # fmt: skip
         return bid
+
+    async def _sweep_before_write(self, full: str, content: dict[str, Any]) -> None:
+        """The automatic sweep: orphan bundles of this pin older than the grace period,
+        once per pin per board object."""
+        if full in self._swept:
+            return
+        self._swept.add(full)
+        try:
+            await orphans.sweep_pin(self.client, self._is_served, full, content, SWEEP_GRACE)
+        except PinsError as e:
+            log.warning("Could not sweep leftovers of pin %s: %s", full, e)
 
     async def _publish(
         self,

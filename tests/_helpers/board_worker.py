@@ -163,7 +163,9 @@ async def read_loop(spec: dict[str, Any], pin: str, count: int) -> None:
             except Exception as e:  # every error is a finding
                 import traceback
 
-                where = traceback.format_exc().splitlines()[-6:-1]
+                # every apins frame of the whole chain: where the surprise came from
+                frames = traceback.format_exc().splitlines()
+                where = [f.strip() for f in frames if "/apins/" in f and "File" in f]
                 errors.append(f"{type(e).__name__}: {e} at {' | '.join(where)}")
     _say(json.dumps({"errors": errors}))
 
