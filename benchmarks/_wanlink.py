@@ -40,8 +40,9 @@ class WanProxy:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def start_wan_proxy(upstream_url: str, rate: int = WAN_RATE, rtt: float = WAN_RTT) -> WanProxy:
@@ -52,7 +53,7 @@ def start_wan_proxy(upstream_url: str, rate: int = WAN_RATE, rtt: float = WAN_RT
         f"{parts.hostname}:{parts.port}", "--rate", str(rate), "--rtt", str(rtt),
     ]  # fmt: skip
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode(errors="replace")  # blocks until it listens or dies
     if line.startswith("listening "):

@@ -1,7 +1,8 @@
 """A TCP proxy that turns loopback into a WAN-like link: ``python -m benchmarks._wanproxy``.
 
 ``--upstream HOST:PORT --rate BYTES_PER_S --rtt SECONDS``; it listens on a free 127.0.0.1
-port, prints ``listening 127.0.0.1:PORT`` and serves until SIGTERM.
+port, prints ``listening 127.0.0.1:PORT`` and serves until SIGTERM or the end of its stdin
+(so it never outlives the benchmark run that started it).
 
 * **Each connection** is limited to ``rate`` towards the client by the kernel: the
   client-facing socket gets ``SO_MAX_PACING_RATE``, so TCP paces that flow (internal pacing,
@@ -26,6 +27,7 @@ import collections
 import signal
 import socket
 import sys
+import threading
 
 #: Linux socket option numbers (not exported by the socket module on every Python)
 SO_MAX_PACING_RATE = 47
@@ -181,6 +183,11 @@ class _Link(asyncio.Protocol):
                 transport.close()
 
 
+def _wait_for_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    sys.stdin.buffer.read()
+    loop.call_soon_threadsafe(stop.set)
+
+
 async def serve(upstream: tuple[str, int], rate: int, rtt: float) -> None:
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -191,6 +198,8 @@ async def serve(upstream: tuple[str, int], rate: int, rtt: float) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    # the parent holds our stdin open: when it ends, even killed, the proxy ends with it
+    threading.Thread(target=_wait_for_eof, args=(loop, stop), daemon=True).start()
     host, port = sock.getsockname()[:2]
     print(f"listening {host}:{port}", flush=True)
     async with server:

@@ -38,6 +38,27 @@ def test_quick_import_scenario_produces_ratio_rows(tmp_path: Path) -> None:
         assert row["scenario"][:40] in proc.stdout
 
 
+def test_quick_folder_scenario_reports_spreads_and_a_pins_aa_row(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "folder", "--runs", "3",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    main, aa = rows
+    assert (main["subject"], main["reference"]) == ("apins", "pins-python")
+    assert (aa["subject"], aa["reference"]) == ("pins-python", "pins-python (2nd series)")
+    assert "A/A" in aa["scenario"]
+    for row in rows:  # medians in ms with the min-max of three samples around them
+        lo, hi = row["apins_range"]
+        assert lo <= row["apins"] <= hi
+        assert len(row["samples"][row["subject"]]) == 3
+    assert aa["samples"]["pins-python"] == main["samples"]["pins-python"]
+
+
 def test_unknown_scenario_is_refused() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--only", "no-such-scenario"],

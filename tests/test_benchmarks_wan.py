@@ -107,3 +107,14 @@ def test_passed_check_measures(tmp_path: Path) -> None:
                    lambda: [Row("WAN", "measured", unit="MB/s", apins=1.0)])  # fmt: skip
     assert [r.met for r in rows[:2]] == [True, True]
     assert rows[-1].scenario == "measured"
+
+
+def test_proxy_ends_when_its_parent_closes_stdin(www: NginxServer) -> None:
+    p = start_wan_proxy(www.url, rate=RATE, rtt=RTT)
+    try:
+        assert p.proc.stdin is not None
+        p.proc.stdin.close()  # what the kernel does when the benchmark process dies
+        p.proc.wait(timeout=30)
+    finally:
+        p.stop()
+    assert p.proc.returncode == 0
