@@ -169,7 +169,9 @@ def add_write_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_write_manifest)
 
     p = sub.add_parser(
-        "sweep", parents=[common], help="remove what crashed writers left (staging, uploads, bundles)"
+        "sweep",
+        parents=[common],
+        help="remove what crashed writers left (staging, uploads, bundles)",
     )
     p.add_argument("board", help="board URL")
     p.add_argument("pin", nargs="?", help="only this pin (default: the whole board)")
