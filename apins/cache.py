@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,6 +219,30 @@ class Cache:
         tmp.write_bytes(data)
         digest = xxhash.xxh64(data).hexdigest()
         return self.commit(tmp, identity, pin, version, filename, digest)
+
+    def put_many(
+        self, identity: str, entries: Sequence[tuple[str, str, str, bytes]]
+    ) -> list[Path | Exception]:
+        """:meth:`put_bytes` of many small files ``(pin, version, filename, data)`` in one
+        call (one thread hop for the caller): the temp folder is made once. Each entry is
+        committed on its own; a failed one gives its error in place of its path."""
+        tmp_dir = self.board_dir(identity) / _TMP
+        out: list[Path | Exception] = []
+        try:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return [e] * len(entries)
+        for pin, version, filename, data in entries:
+            tmp = tmp_dir / uuid.uuid4().hex
+            try:
+                tmp.write_bytes(data)
+                digest = xxhash.xxh64(data).hexdigest()
+                out.append(self.commit(tmp, identity, pin, version, filename, digest))
+            except (OSError, ValueError) as e:  # ValueError: an unsafe name
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                out.append(e)
+        return out
 
     def cached_versions(self, identity: str, pin: str) -> list[str]:
         """Versions of ``pin`` whose data.txt is cached (for offline reads), sorted by name."""

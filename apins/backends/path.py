@@ -24,6 +24,7 @@ import anyio.to_thread
 
 from .._one_error import collapsed
 from .._safe_path import safe_relative
+from .._write_behind import WriteBehind
 from ..cache import Cache
 from ..errors import (
     InvalidMetadata,
@@ -87,6 +88,8 @@ class PathBackend:
         self._known: dict[str, ObjectInfo] = {}
         #: pins swept in full (listing their unfinished uploads too) by this board object
         self._swept: set[str] = set()
+        #: data.txt files to cache, written in batches (a search fetches hundreds at once)
+        self._cache_writes = WriteBehind(self._write_cached)
 
     def describe(self) -> str:
         return self._description or repr(self.store)
@@ -267,10 +270,17 @@ class PathBackend:
         except ObjectNotFound:
             raise VersionNotFound(f"Pin {name!r} has no version {version!r}.") from None
         if self.cache is not None and (limit is None or len(data) <= limit):
-            await anyio.to_thread.run_sync(
-                self.cache.put_bytes, self.identity, name, version, DATA_TXT, data
-            )
+            await self._cache_writes.put((name, version, DATA_TXT, data))
         return data
+
+    def _write_cached(self, entries: list[tuple[str, str, str, bytes]]) -> None:
+        """Cache small files fetched by concurrent reads (one batch, in a worker thread)."""
+        assert self.cache is not None
+        for (name, version, filename, _), done in zip(
+            entries, self.cache.put_many(self.identity, entries), strict=True
+        ):
+            if isinstance(done, Exception):
+                log.warning("Could not cache %s of %s/%s: %s", filename, name, version, done)
 
     async def _get_bytes(self, key: str, limit: int | None = None) -> bytes:
         """The object's bytes; with ``limit``, reading stops once more than that came."""

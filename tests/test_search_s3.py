@@ -1,0 +1,44 @@
+"""pin_search on S3 with a cold cache: one listing, every data.txt fetched concurrently and
+cached in batches, so the next search (a new board on the same cache) sends one request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+import apins
+from apins.board import Board
+from tests.servers import NginxServer, S3Server
+
+
+def _board(server: S3Server, bucket: str, cache: Path | bool, endpoint: str | None = None) -> Board:
+    return apins.board_s3(
+        f"{bucket}/pins", endpoint_url=endpoint or server.endpoint_url, region=server.region,
+        access_key=server.access_key, secret_key=server.secret_key, cache=cache,
+    )  # fmt: skip
+
+
+async def test_cold_search_caches_every_data_txt_in_batches(
+    seaweed: S3Server, nginx_s3proxy: NginxServer, nginx_s3slow: S3Server, tmp_path: Path
+) -> None:
+    bucket = seaweed.make_bucket()
+    n = 40
+    async with _board(seaweed, bucket, cache=False) as writer, anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(lambda i=i: writer.pin_write({"i": i}, f"p{i:02d}", type="json"))
+    cache = tmp_path / "cache"
+    async with _board(seaweed, bucket, cache, nginx_s3slow.endpoint_url) as board:
+        start = nginx_s3proxy.mark(f"/{bucket}")
+        found = await board.pin_search()
+        cold = nginx_s3proxy.entries_since(f"/{bucket}", start)
+        behind = board.backend._cache_writes  # type: ignore[attr-defined]
+        assert 1 <= behind.batches < n
+    assert sorted(m.name for m in found) == [f"p{i:02d}" for i in range(n)]
+    assert len(cold) == n + 1  # one listing and one GET of each data.txt
+    async with _board(seaweed, bucket, cache, nginx_s3slow.endpoint_url) as again:
+        start = nginx_s3proxy.mark(f"/{bucket}")
+        warm = await again.pin_search("p1")
+        seen = nginx_s3proxy.entries_since(f"/{bucket}", start)
+    assert sorted(m.name for m in warm) == [f"p1{i}" for i in range(10)]
+    assert [(e.method, e.uri.split("?")[0]) for e in seen] == [("GET", f"/{bucket}")]
