@@ -20,6 +20,8 @@ lost       the request reaches the server, which applies it; its answer is read 
            and the client's connection is reset: a write whose answer was lost
 hook       ``hook(record)`` is awaited before the request is forwarded (e.g. to replace the
            object on the upstream between two ranged GETs); the request then goes through
+corrupt    the whole answer, with the body byte at offset ``after`` inverted (bit rot on the
+           wire that the length and the headers do not show)
 ========== =================================================================================
 
 Each upstream request carries ``Connection: close`` (and so does each answer), so a
@@ -37,7 +39,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-KINDS = frozenset({"reset", "close", "short", "status", "stall_head", "stall_body", "lost", "hook"})
+KINDS = frozenset(
+    {"reset", "close", "short", "status", "stall_head", "stall_body", "lost", "hook", "corrupt"}
+)
 
 
 @dataclass
@@ -298,10 +302,14 @@ class FaultProxy:
             if fault.kind == "short" and cut_at <= 0:
                 length = int(resp_headers.get("content-length", "0") or 0)
                 cut_at = max(0, length - max(1, -cut_at))
+        flip_at = fault.after if fault is not None and fault.kind == "corrupt" else None
         while True:
             data = await up_reader.read(65536)
             if not data:
                 break
+            if flip_at is not None and record.body_sent <= flip_at < record.body_sent + len(data):
+                i = flip_at - record.body_sent
+                data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
             if cut_at is not None and fault is not None and record.body_sent + len(data) >= cut_at:
                 keep = cut_at - record.body_sent
                 writer.write(data[:keep])

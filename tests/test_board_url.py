@@ -200,7 +200,8 @@ async def test_ranges_with_if_range_on_nginx(nginx: NginxServer, pins_cache_dir:
     data = _blob(3 * MiB + 123, seed=8)
     folder, path = _fresh(nginx.root)
     await _upload_board(folder, data)
-    settings = TransferSettings(range_threshold=1 * MiB, part_size=512 * KiB)
+    # ranges from the start (split_below=None), not only when the first stream is slow
+    settings = TransferSettings(range_threshold=1 * MiB, part_size=512 * KiB, split_below=None)
     async with apins.board_url(nginx.url + path + "/", settings=settings) as b:
         (got,) = await b.pin_download("big")
     assert _bytes(got) == data
@@ -208,6 +209,25 @@ async def test_ranges_with_if_range_on_nginx(nginx: NginxServer, pins_cache_dir:
     gets = [e for e in nginx.log_entries(path + "/big/") if e.method == "GET" and e.range]
     assert len(gets) == 7  # ceil(3 MiB + 123 / 512 KiB)
     assert all(e.status == 206 and e.if_range and e.if_range.startswith('"') for e in gets)
+
+
+async def test_fast_first_stream_is_the_only_request_on_nginx(
+    nginx: NginxServer, pins_cache_dir: Path
+) -> None:
+    """Above the range threshold, a first stream that keeps up (on loopback: any floor of
+    1 byte/s) carries the whole file: one GET for it, a range of the whole file."""
+    data = _blob(3 * MiB + 123, seed=9)
+    folder, path = _fresh(nginx.root)
+    await _upload_board(folder, data)
+    settings = TransferSettings(range_threshold=1 * MiB, part_size=512 * KiB, split_below=1.0)
+    async with apins.board_url(nginx.url + path + "/", settings=settings) as b:
+        (got,) = await b.pin_download("big")
+    assert _bytes(got) == data
+    nginx.mark(path)
+    gets = [e for e in nginx.log_entries(path + "/big/") if e.method == "GET" and e.range]
+    assert [(e.status, e.range, e.bytes_sent >= len(data)) for e in gets] == [
+        (206, f"bytes=0-{len(data) - 1}", True)
+    ]
 
 
 async def test_file_replaced_mid_download_restarts(

@@ -16,12 +16,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import anyio
 import pytest
 
 from apins import TransferSettings
-from apins.errors import PinsError
+from apins.errors import HashMismatch, PinsError
 from tests.boards import KINDS, OBJECT_KINDS, Rig, seed
 from tests.faultproxy import Fault, FaultProxy, RequestRecord, s3_error
 
@@ -180,6 +181,38 @@ async def test_object_replaced_mid_download(object_rig: Rig, tmp_path: Path) -> 
     if got is not None:  # only the recorded bytes may come out
         assert Path(got).read_bytes() == DATA
     check_cache(cache, filename, DATA)
+
+
+@pytest.mark.parametrize("mode", ["one-stream", "ranges"])
+async def test_corrupt_byte_on_the_wire_is_refused(
+    object_rig: Rig, tmp_path: Path, mode: str
+) -> None:
+    """One byte inverted in transit (the length and headers intact): the download's hash,
+    computed from bytes as they arrive (never read back for an in-order stream), refuses it
+    with HashMismatch, and nothing is cached."""
+    _, filename = await seed(object_rig, tmp_path, DATA)
+    cache = tmp_path / "cache"
+    if mode == "one-stream":  # the first stream carries the whole object; flip a byte late
+        s, flip = FAST, Fault("corrupt", "GET", file_path(filename), count=None, after=70_000)
+    else:  # ranges from the start; flip a byte of the third range (bytes 32-48 KiB)
+        s = TransferSettings(**{**_fields(FAST), "split_below": None})
+
+        def third_range(r: RequestRecord) -> bool:
+            return bool(re.search(file_path(filename), unquote(r.path))) and (
+                (r.range or "").startswith(f"bytes={32 * KiB}-")
+            )
+
+        flip = Fault("corrupt", count=None, match=third_range, after=100)
+    async with FaultProxy(object_rig.upstream) as proxy:
+        proxy.add(flip)
+        with anyio.fail_after(CASE_DEADLINE):
+            async with object_rig.board(proxy.url, s, cache) as b:
+                with pytest.raises(HashMismatch):
+                    await b.pin_download("blob")
+    assert flip.fired >= 1
+    check_cache(cache, filename, DATA)
+    cached = [p for p in cache.rglob(filename) if p.is_file()] if cache.exists() else []
+    assert cached == []
 
 
 def _fields(s: TransferSettings) -> dict[str, object]:

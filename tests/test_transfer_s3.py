@@ -34,7 +34,7 @@ from apins.transfer import (
     upload_file,
     with_retries,
 )
-from tests.faultproxy import FaultProxy, RequestRecord
+from tests.faultproxy import Fault, FaultProxy, RequestRecord
 from tests.servers import S3Server
 
 SETTINGS = TransferSettings(
@@ -47,7 +47,10 @@ SETTINGS = TransferSettings(
     retries=3,
     backoff_base=0.01,
     backoff_max=0.05,
+    split_below=None,  # ranges from the start: most tests here are about ranges
 )
+#: the adaptive default, with a floor every loopback stream clears: one stream, no ranges
+LEAD = replace(SETTINGS, split_below=1.0)
 BIG = 17 * MiB + 12345  # four parts, the last one short
 
 
@@ -358,7 +361,7 @@ class ConsumptionSignallingStore(S3Store):
         return stream
 
 
-@pytest.mark.parametrize("mode", ["ranged", "single"])
+@pytest.mark.parametrize("mode", ["ranged", "single", "lead"])
 async def test_cut_connection_resumes_from_last_byte(
     seaweed: S3Server, big_file: Path, tmp_path: Path, mode: str
 ) -> None:
@@ -366,8 +369,10 @@ async def test_cut_connection_resumes_from_last_byte(
     part = SETTINGS.part_size
     if mode == "ranged":  # cut the second part 3 MiB into its body
         settings, start, cut_at, end = SETTINGS, part, 3 * MiB, 2 * part
-    else:  # one stream for the whole object, cut 11 MiB in
+    elif mode == "single":  # one stream for the whole object, cut 11 MiB in
         settings, start, cut_at, end = TransferSettings(range_threshold=1 << 40), 0, 11 * MiB, BIG
+    else:  # the adaptive first stream, a range of the whole object, cut 11 MiB in
+        settings, start, cut_at, end = LEAD, 0, 11 * MiB, BIG
     consumed = asyncio.Event()
     async with FaultProxy(seaweed.endpoint_url) as proxy:
         store = make_store(
@@ -381,7 +386,7 @@ async def test_cut_connection_resumes_from_last_byte(
                 return (
                     r.method == "GET"
                     and r.path.split("?")[0].endswith("/f.bin")
-                    and _range_start(r) == (start if mode == "ranged" else None)
+                    and _range_start(r) == (None if mode == "single" else start)
                 )
 
             proxy.cut_once(is_target, cut_at, when=consumed)
@@ -397,10 +402,62 @@ async def test_cut_connection_resumes_from_last_byte(
     # exactly one follow-up request, for the missing bytes only, up to the same end
     resumed = [r for r in gets if _range_start(r) == start + cut_at]
     assert len(resumed) == 1, [r.range for r in gets]
-    suffix = str(end - 1) if mode == "ranged" else ""
+    suffix = "" if mode == "single" else str(end - 1)
     assert resumed[0].range == f"bytes={start + cut_at}-{suffix}"
     assert resumed[0].body_sent == end - start - cut_at
     assert len(gets) == (len(range(0, BIG, part)) + 1 if mode == "ranged" else 2)
+
+
+async def test_fast_first_stream_carries_the_whole_object(
+    seaweed: S3Server, big_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Above the range threshold, a first stream that keeps up is the only request: one
+    ranged GET of the whole object, every byte hashed as it arrives, none read back."""
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        store = make_store(seaweed, seaweed.make_bucket(), endpoint_url=proxy.url, settings=LEAD)
+        try:
+            await store.put_file("f.bin", big_file)
+            with caplog.at_level("DEBUG", logger="apins.transfer"):
+                result = await download(store, "f.bin", tmp_path / "out.bin", settings=LEAD)
+        finally:
+            await store.aclose()
+    assert data(tmp_path / "out.bin") == data(big_file)
+    assert result.xxh64 == xxh(big_file)
+    gets = [r for r in proxy.requests if r.method == "GET" and "/f.bin" in r.path]
+    assert [r.range for r in gets] == [f"bytes=0-{BIG - 1}"]
+    assert gets[0].headers.get("if-match") == result.info.etag
+    assert f"{BIG} bytes, 0 read back" in caplog.text
+
+
+async def test_slow_first_stream_is_joined_by_ranges(
+    seaweed: S3Server, big_file: Path, tmp_path: Path
+) -> None:
+    """A first stream slower than ``split_below`` (here: it stalls for 0.6 s after 1 MiB)
+    is joined by ranges for the spans it has not reached, one request each."""
+    settings = replace(SETTINGS, split_below=100e6)
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        store = make_store(
+            seaweed, seaweed.make_bucket(), endpoint_url=proxy.url, settings=settings
+        )
+        try:
+            await store.put_file("f.bin", big_file)
+
+            def lead(r: RequestRecord) -> bool:
+                return r.method == "GET" and "/f.bin" in r.path and _range_start(r) == 0
+
+            proxy.add(Fault("stall_body", match=lead, after=1 * MiB, seconds=0.6))
+            result = await download(store, "f.bin", tmp_path / "out.bin", settings=settings)
+        finally:
+            await store.aclose()
+    assert data(tmp_path / "out.bin") == data(big_file)
+    assert result.xxh64 == xxh(big_file)
+    gets = [r for r in proxy.requests if r.method == "GET" and "/f.bin" in r.path]
+    part = settings.part_size
+    assert gets[0].range == f"bytes=0-{BIG - 1}"
+    assert sorted(r.range for r in gets[1:]) == sorted(
+        f"bytes={s}-{min(s + part, BIG) - 1}" for s in range(part, BIG, part)
+    )
+    assert all(r.headers.get("if-match") == result.info.etag for r in gets)
 
 
 # --- upload -----------------------------------------------------------------------------------

@@ -88,18 +88,25 @@ class BodyStream:
         self.ranged = ranged
 
     async def chunks(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-        """Yield the body in chunks of at most ``chunk_size`` bytes."""
+        """Yield the body in chunks of at most ``chunk_size`` bytes: the pieces as they came
+        off the socket (not joined: joining copied every byte once more), split when larger."""
         content = self._resp.content
         while True:
             try:
-                chunk = await content.read(chunk_size)
+                chunk, chunk_end = await content.readchunk()
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
                 raise transport_error(
                     exc, f"reading {public_url(str(self._resp.url))} failed: {type(exc).__name__}"
                 ) from exc
             if not chunk:
+                if chunk_end:  # the end of one HTTP chunk of a chunked body
+                    continue
                 return
-            yield chunk
+            if len(chunk) <= chunk_size:
+                yield chunk
+            else:
+                for i in range(0, len(chunk), chunk_size):
+                    yield chunk[i : i + chunk_size]
 
     async def aclose(self) -> None:
         if self._resp.content.at_eof():

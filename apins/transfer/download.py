@@ -5,27 +5,33 @@ Promises (design invariants 3 and 5):
 * every request after the first carries ``If-Match`` with the ETag seen when the download began,
   so an object replaced mid-download raises :class:`~apins.errors.ObjectChanged`;
 * a body cut mid-way resumes from the last byte received (the range start moves forward);
-* the XXH64 of the whole file is computed during the download;
-* memory stays below ``max_concurrency * chunk_size`` whatever the file size;
+* the XXH64 of the whole file is computed during the download: bytes that arrive in file order
+  are hashed in memory as they are written; only bytes that arrive ahead of that order (from a
+  later range) are read back from the file to be hashed (see :mod:`._ordered`);
+* writes are batched (about ``chunk_size`` per ``pwritev``); with several streams they run
+  in worker threads, so one stream's write never stalls the others;
+* memory stays below about ``max_concurrency * 2 * chunk_size`` whatever the file size;
 * on failure ``dest`` is removed: nothing half-written is left to be mistaken for the file.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 import xxhash
 
 from .._one_error import raise_collapsed
-from ..errors import ObjectChanged, TransferError
+from ..errors import ObjectChanged
 from ..settings import TransferSettings
 from ..stores.base import ObjectInfo, PreconditionFailed, ProgressCallback, ReadStream, Store
+from ._ordered import OrderedWriter
 from ._util import Meter
 from ._util import spans as split_spans
 from .retry import TransientError, with_retries
@@ -33,8 +39,7 @@ from .retry import TransientError, with_retries
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
-if TYPE_CHECKING:
-    from xxhash import xxh64 as Hasher
+log = logging.getLogger("apins.transfer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +51,24 @@ class DownloadResult:
 
 
 @dataclass(slots=True)
+class _Span:
+    """The bytes one stream still has to write: ``[pos, end)``. ``more`` (the lead stream's)
+    may move ``end`` on when the stream reaches it; False means the stream stops there."""
+
+    pos: int
+    end: int
+    more: Callable[[_Span], bool] | None = None
+    #: called with the byte count of every body chunk received (the lead's rate watch)
+    watch: Callable[[int], None] | None = None
+
+
+@dataclass(slots=True)
 class _Job:
     """Everything one download's parts share."""
 
     store: Store
     key: str
-    fd: int
+    writer: OrderedWriter
     info: ObjectInfo
     settings: TransferSettings
     meter: Meter
@@ -80,97 +97,89 @@ class _Job:
 
     async def fetch(
         self,
-        start: int,
-        end: int,
+        span: _Span,
         *,
-        hasher: Hasher | None = None,
         stream: ReadStream | None = None,
         ranged: bool = True,
+        reopen_end: int | None = None,
     ) -> None:
-        """Write bytes ``[start, end)`` at their offsets, resuming after a cut connection.
+        """Write bytes ``[span.pos, span.end)`` at their offsets, resuming after a cut
+        connection.
 
         ``stream`` is an already open first response to use; ``ranged`` False asks for the
-        whole body on the first attempt (no Range header), resumes always ask for a range.
+        whole body on the first attempt (no Range header), resumes always ask for a range,
+        up to ``reopen_end`` when given (the lead stream's: the end of the object).
         """
-        cursor = _Cursor(start)
+        first_pos = span.pos
         pending = stream
 
         async def attempt() -> None:
             nonlocal pending
             if pending is not None:
                 current, pending = pending, None
-            elif not ranged and cursor.pos == 0:
+            elif not ranged and span.pos == 0:
                 current = await self.open(0, None)
             else:
-                current = await self.open(cursor.pos, end if ranged else None)
-            await self._drain(current, cursor, end, hasher)
-            if cursor.pos < end:
+                stop = reopen_end if reopen_end is not None else span.end
+                current = await self.open(span.pos, stop if ranged else None)
+            await self._drain(current, span)
+            if span.pos < span.end:
                 raise TransientError(
-                    f"connection closed after {cursor.pos - start} of {end - start} bytes "
-                    f"of {self.key}"
+                    f"connection closed after {span.pos - first_pos} of "
+                    f"{span.end - first_pos} bytes of {self.key}"
                 )
 
         await with_retries(attempt, settings=self.settings, what=f"downloading {self.key}")
 
-    async def _drain(
-        self, stream: ReadStream, cursor: _Cursor, end: int, hasher: Hasher | None
-    ) -> None:
-        """Write the stream's bytes in ``[cursor.pos, end)``, advancing the cursor as they land.
+    async def _drain(self, stream: ReadStream, span: _Span) -> None:
+        """Write the stream's bytes in ``[span.pos, span.end)``, advancing ``span.pos`` as
+        they are written (in batches of about ``chunk_size``, in a worker thread).
 
         A server that ignored the Range header sends the body from 0: bytes below the cursor
         are skipped, so the hash and the file see each byte exactly once.
         """
         body_pos = stream.start if stream.ranged else 0
-        fd = self.fd
+        batch: list[memoryview] = []
+        queued = 0  # bytes in batch
+        limit = self.settings.chunk_size
+        watch = span.watch
         try:
-            async for chunk in stream.chunks(self.settings.chunk_size):
+            async for chunk in stream.chunks(limit):
+                if watch is not None:
+                    watch(len(chunk))
                 chunk_start = body_pos
                 body_pos += len(chunk)
-                lo, hi = max(chunk_start, cursor.pos), min(body_pos, end)
-                if hi > lo:
-                    view = memoryview(chunk)[lo - chunk_start : hi - chunk_start]
-                    # pwrite on the loop thread: a 1 MiB write to the page cache is cheaper
-                    # than a thread hop (measured: 240-600 vs 140-320 MB/s on SeaweedFS)
-                    _pwrite_all(fd, view, lo)
-                    if hasher is not None:
-                        hasher.update(view)
-                    self.meter.add(hi - lo)
-                    cursor.pos = hi
-                if cursor.pos >= end:
+                lo = max(chunk_start, span.pos + queued)
+                while True:
+                    hi = min(body_pos, span.end)
+                    if hi > lo:
+                        batch.append(memoryview(chunk)[lo - chunk_start : hi - chunk_start])
+                        queued += hi - lo
+                        lo = hi
+                    if queued >= limit:
+                        await self._flush(batch, span)
+                        queued = 0
+                    if lo < span.end or span.more is None or not span.more(span):
+                        break
+                if span.pos + queued >= span.end:
                     break
+            await self._flush(batch, span)
         except TransientError:
-            if cursor.pos < end:
+            # keep what arrived, so the next attempt asks only for the rest
+            await self._flush(batch, span)
+            if span.pos < span.end:
                 raise TransientError(
-                    f"connection to {self.key} dropped at byte {cursor.pos}; resuming from there"
+                    f"connection to {self.key} dropped at byte {span.pos}; resuming from there"
                 ) from None
         finally:
             await stream.aclose()
 
-
-@dataclass(slots=True)
-class _Cursor:
-    """The next byte offset to write; survives the attempts of one span."""
-
-    pos: int
-
-
-def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
-    """pwrite until every byte is written (pwrite may write less than asked)."""
-    while data:
-        n = os.pwrite(fd, data, offset)
-        data = data[n:]
-        offset += n
-
-
-def _hash_span(fd: int, hasher: Hasher, start: int, end: int, chunk: int) -> None:
-    """Feed bytes ``[start, end)`` of the file to the hasher, ``chunk`` bytes at a time."""
-    pos = start
-    while pos < end:
-        data = os.pread(fd, min(chunk, end - pos), pos)
-        if not data:
-            raise TransferError("file shrank while it was being hashed")
-        hasher.update(data)
-        pos += len(data)
+    async def _flush(self, batch: list[memoryview], span: _Span) -> None:
+        if batch:
+            n = await self.writer.write(batch, span.pos)
+            batch.clear()
+            span.pos += n
+            self.meter.add(n)
 
 
 async def download(
@@ -186,9 +195,10 @@ async def download(
     """Download ``key`` into ``dest`` (created or overwritten) and return its info and XXH64.
 
     ``info`` (from an earlier head or listing) saves a request; its ETag guards every range.
-    Objects of ``settings.range_threshold`` bytes or more move as concurrent ranges of
-    ``settings.part_size`` (at most ``max_concurrency`` in flight, and within ``limiter``).
-    Raises ObjectNotFound, ObjectChanged, TransferError (after retries).
+    Objects of ``settings.range_threshold`` bytes or more may move as concurrent ranges of
+    ``settings.part_size`` (at most ``max_concurrency`` in flight, and within ``limiter``):
+    see :func:`_ranged` for when. Raises ObjectNotFound, ObjectChanged, TransferError (after
+    retries).
     """
     if info is None:
         info = await store.head(key)
@@ -197,46 +207,113 @@ async def download(
     fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     ok = False
     try:
-        job = _Job(store, key, fd, info, settings, meter)
+        spans = split_spans(info.size, settings.part_size)
+        writer = OrderedWriter(fd, spans, xxhash.xxh64(), settings.chunk_size)
+        job = _Job(store, key, writer, info, settings, meter)
         if info.size >= settings.range_threshold and info.size > settings.part_size and info.etag:
-            digest = await _ranged(job, limiter)
+            await _ranged(job, spans, limiter)
         else:
-            digest = await _single(job, limiter)
+            await _single(job, limiter)
+        digest = writer.digest()
         ok = True
     finally:
         os.close(fd)
         if not ok:
             dest.unlink(missing_ok=True)
     meter.finish()
+    log.debug("downloaded %s: %d bytes, %d read back to be hashed", key, info.size, writer.reread)
     return DownloadResult(info, digest)
 
 
-async def _single(job: _Job, limiter: anyio.CapacityLimiter | None) -> str:
-    hasher = xxhash.xxh64()
+async def _single(job: _Job, limiter: anyio.CapacityLimiter | None) -> None:
+    span = _Span(0, job.info.size)
     if limiter is None:
-        await job.fetch(0, job.info.size, hasher=hasher, ranged=False)
+        await job.fetch(span, ranged=False)
     else:
         async with limiter:
-            await job.fetch(0, job.info.size, hasher=hasher, ranged=False)
-    return hasher.hexdigest()
+            await job.fetch(span, ranged=False)
 
 
-async def _ranged(job: _Job, limiter: anyio.CapacityLimiter | None) -> str:
-    size, settings = job.info.size, job.settings
-    os.ftruncate(job.fd, size)
-    spans = split_spans(size, settings.part_size)
-    hasher = xxhash.xxh64()
+class _Claims:
+    """Which spans are taken: spans are handed out in order, each to one stream."""
 
-    # The first part doubles as a probe: a server that ignores Range sends the whole body,
-    # which then simply becomes the single stream.
-    # The first part's slot is handed from this task to the worker that reads its body, so
-    # it is held on behalf of a token rather than of a task.
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        self.next = 0
+
+    def take(self) -> int | None:
+        if self.next >= len(self.spans):
+            return None
+        self.next += 1
+        return self.next - 1
+
+    def extend(self, span: _Span) -> bool:
+        """Give the stream at ``span.end`` the next span too, if nobody has taken it."""
+        index = self.next
+        if index >= len(self.spans) or self.spans[index][0] != span.end:
+            return False
+        self.next += 1
+        span.end = self.spans[index][1]
+        return True
+
+
+class _RateWatch:
+    """Measures the lead stream over windows of ``WINDOW`` seconds and calls ``slow()`` the
+    first time a window's rate falls below ``floor`` bytes per second."""
+
+    WINDOW = 0.25
+
+    def __init__(self, floor: float, slow: Callable[[], None]) -> None:
+        self.floor = floor
+        self.slow: Callable[[], None] | None = slow
+        self.start: float | None = None
+        self.bytes = 0
+
+    def __call__(self, n: int) -> None:
+        if self.slow is None:
+            return
+        now = time.monotonic()
+        if self.start is None:  # the clock starts at the first byte: latency is not rate
+            self.start = now
+            return
+        self.bytes += n
+        elapsed = now - self.start
+        if elapsed >= self.WINDOW:
+            if self.bytes < self.floor * elapsed:
+                slow, self.slow = self.slow, None
+                slow()
+            self.start, self.bytes = now, 0
+
+
+async def _ranged(
+    job: _Job, spans: list[tuple[int, int]], limiter: anyio.CapacityLimiter | None
+) -> None:
+    """Download a large object as one stream that is joined by ranges when it is slow.
+
+    With ``settings.split_below`` set (the default), the first request asks for the whole
+    object and that *lead* stream carries it alone for as long as it keeps up at least
+    ``split_below`` bytes per second (measured over quarter-second windows from its first
+    byte): one fast stream already saturates the client (writing and hashing) and adds no
+    request or out-of-order write. The first slower window starts ``max_concurrency - 1``
+    more streams, each taking the next untaken span; the lead stops at the end of its span.
+    With ``split_below`` None every stream is a range of one span from the start.
+    """
+    settings = job.settings
+    size = job.info.size
+    os.ftruncate(job.writer.fd, size)
+    claims = _Claims(spans)
+    adaptive = settings.split_below is not None and settings.max_concurrency > 1
+
+    # The first request doubles as a probe: a server that ignores Range sends the whole body,
+    # which then simply becomes the single stream. Its slot is handed from this task to the
+    # task that reads its body, so it is held on behalf of a token rather than of a task.
     token = object()
     if limiter is not None:
         await limiter.acquire_on_behalf_of(token)
     try:
+        first_end = size if adaptive else spans[0][1]
         first = await with_retries(
-            lambda: job.open(*spans[0]), settings=settings, what=f"downloading {job.key}"
+            lambda: job.open(0, first_end), settings=settings, what=f"downloading {job.key}"
         )
     except BaseException:
         if limiter is not None:
@@ -244,64 +321,51 @@ async def _ranged(job: _Job, limiter: anyio.CapacityLimiter | None) -> str:
         raise
     if not first.ranged:
         try:
-            await job.fetch(0, size, hasher=hasher, stream=first, ranged=False)
+            await job.fetch(_Span(0, size), stream=first, ranged=False)
         finally:
             if limiter is not None:
                 limiter.release_on_behalf_of(token)
-        return hasher.hexdigest()
+        return
 
-    done = [False] * len(spans)
-    hashed = 0
-    hashing = False
-
-    async def part_done(index: int) -> None:
-        """Hash the contiguous prefix of finished parts; one task hashes at a time, and a
-        part finishing meanwhile is picked up by that task, so no worker waits idle."""
-        nonlocal hashed, hashing
-        done[index] = True
-        if hashing:
-            return
-        hashing = True
-        try:
-            while hashed < len(spans) and done[hashed]:
-                start, end = spans[hashed]
-                await anyio.to_thread.run_sync(
-                    _hash_span, job.fd, hasher, start, end, settings.chunk_size
-                )
-                hashed += 1
-        finally:
-            hashing = False
-
-    async def run_part(index: int, stream: ReadStream | None) -> None:
+    async def run_span(index: int) -> None:
         start, end = spans[index]
-        if stream is None and limiter is not None:
-            async with limiter:
-                await job.fetch(start, end)
+        if limiter is None:
+            await job.fetch(_Span(start, end))
         else:
-            await job.fetch(start, end, stream=stream)
-        await part_done(index)
-
-    pending: Iterator[int] = iter(range(1, len(spans)))
+            async with limiter:
+                await job.fetch(_Span(start, end))
 
     async def worker() -> None:
-        for index in pending:
-            await run_part(index, None)
-
-    async def first_worker() -> None:
-        try:
-            await run_part(0, first)
-        finally:
-            if limiter is not None:
-                limiter.release_on_behalf_of(token)
-        await worker()
+        while (index := claims.take()) is not None:
+            await run_span(index)
 
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(first_worker)
-            for _ in range(min(settings.max_concurrency, len(spans)) - 1):
-                tg.start_soon(worker)
+
+            def split() -> None:
+                log.debug("%s: the first stream is slow; adding ranges", job.key)
+                job.writer.threaded = True
+                for _ in range(settings.max_concurrency - 1):
+                    tg.start_soon(worker)
+
+            claims.take()
+            lead = _Span(0, spans[0][1])
+            if adaptive:
+                lead.more = claims.extend
+                assert settings.split_below is not None
+                lead.watch = _RateWatch(settings.split_below, split)
+            else:
+                split()
+
+            async def lead_worker() -> None:
+                try:
+                    await job.fetch(lead, stream=first, reopen_end=size if adaptive else None)
+                finally:
+                    if limiter is not None:
+                        limiter.release_on_behalf_of(token)
+                await worker()
+
+            tg.start_soon(lead_worker)
     except BaseExceptionGroup as group:
         raise_collapsed(group)
-    if hashed != len(spans):  # pragma: no cover - every part reports done
-        raise TransferError(f"internal error: {job.key} was not hashed completely")
-    return hasher.hexdigest()
+    await job.writer.catch_up()
