@@ -25,7 +25,11 @@ from tests.faultproxy import FaultProxy
 from tests.servers import AzuriteServer
 
 SMALL = TransferSettings(
-    range_threshold=6 * MiB, multipart_threshold=6 * MiB, part_size=5 * MiB, max_concurrency=4
+    range_threshold=6 * MiB,
+    multipart_threshold=6 * MiB,
+    part_size=5 * MiB,
+    max_concurrency=4,
+    split_below=None,  # ranges from the start: these tests are about ranges
 )
 
 

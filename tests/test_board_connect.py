@@ -571,7 +571,9 @@ def test_notebook_reads_a_connect_pin(tmp_path: Path) -> None:
 async def test_large_file_downloads_in_ranges(server: ConnectEmulator, tmp_path: Path) -> None:
     from apins.settings import TransferSettings
 
-    small = TransferSettings(range_threshold=1 << 20, part_size=256 << 10, chunk_size=64 << 10)
+    small = TransferSettings(
+        range_threshold=1 << 20, part_size=256 << 10, chunk_size=64 << 10, split_below=None
+    )
     blob = tmp_path / "blob.bin"
     blob.write_bytes(os.urandom(3 << 20))
     async with board_connect(server.url, "key-a", cache=tmp_path / "c1", settings=small) as b:
