@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +84,15 @@ async def test_apins_reads_what_pins_python_writes(
 ) -> None:
     bucket, py = py_board
     df = pd.DataFrame({"a": [1, 2], "b": ["p", "q"]})
+    when = datetime(2024, 5, 6, 7, 8, 9)
+    by = {"by": "pins-python"}
     for t in TYPES:
-        py.pin_write(df, f"py-{t}", type=t, metadata={"by": "pins-python"})
-    py.pin_write(df.head(1), "py-csv", type="csv", metadata={"by": "pins-python", "n": 2})
+        py.pin_write(df, f"py-{t}", type=t, metadata=by, created=when)
+    # a second version within the same second, and one a second later
+    py.pin_write(df.head(1), "py-csv", type="csv", metadata={**by, "n": 2}, created=when)
+    py.pin_write(df, "py-later", type="csv", metadata=by, created=when)
+    later = when + timedelta(seconds=1)
+    py.pin_write(df.head(1), "py-later", type="csv", metadata={**by, "n": 2}, created=later)
     py.pin_write({"k": "v"}, "py-json", type="json")
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(BIG))
@@ -96,37 +103,32 @@ async def test_apins_reads_what_pins_python_writes(
             got = await b.pin_read(f"py-{t}", output="pandas")
             pd.testing.assert_frame_equal(got, df, check_dtype=False)
             _same_meta(py.pin_meta(f"py-{t}"), await b.pin_meta(f"py-{t}"))
-        await _same_latest_of_two(b, py, "py-csv", older=df, newer=df.head(1))
+        # same second: ordered by hash, and d551b... (the older, 2 rows) sorts after 1d327...
+        await _same_two_versions(b, py, "py-csv", latest=df)
+        await _same_two_versions(b, py, "py-later", latest=df.head(1))
         assert await b.pin_read("py-json") == {"k": "v"}
         (path,) = await b.pin_download("py-file")
         assert Path(path).read_bytes() == big.read_bytes()
         _same_meta(py.pin_meta("py-file"), await b.pin_meta("py-file"))
 
 
-async def _same_latest_of_two(
-    b: apins.Board, py: Any, name: str, *, older: pd.DataFrame, newer: pd.DataFrame
-) -> None:
-    """``name`` has two versions written by pins-python (``older`` then ``newer``): apins
-    reads each like pins-python does and picks the same latest.
+async def _same_two_versions(b: apins.Board, py: Any, name: str, latest: pd.DataFrame) -> None:
+    """apins lists and reads both versions of ``name`` as pins-python does, and both pick
+    the version holding ``latest`` as the latest.
 
     A version is named by its second and the first 5 hex digits of its hash, and pins-python
     0.9.2 and apins both take the greatest name as the latest. pins-python does not date a
     write after a version of the same second (apins does), so two of its writes within one
-    second are ordered by hash, not by time: here the older one's hash (d551b...) sorts after
-    the newer one's (1d327...), and both readers pick the older as the latest.
+    second are ordered by hash, not by time.
     """
     versions = list(py.pin_versions(name).version)
     assert await _versions(b, name) == versions
     assert len(versions) == 2
-    rows = []
     for v in versions:
         got = await b.pin_read(name, v, output="pandas")
         pd.testing.assert_frame_equal(got, py.pin_read(name, version=v), check_dtype=False)
         _same_meta(py.pin_meta(name, version=v), await b.pin_meta(name, v))
-        rows.append(len(got))
-    assert sorted(rows) == sorted([len(older), len(newer)])
-    latest = await b.pin_read(name, output="pandas")
-    pd.testing.assert_frame_equal(latest, py.pin_read(name), check_dtype=False)
+    ours = await b.pin_read(name, output="pandas")
+    pd.testing.assert_frame_equal(ours, py.pin_read(name), check_dtype=False)
+    pd.testing.assert_frame_equal(ours, latest, check_dtype=False)
     _same_meta(py.pin_meta(name), await b.pin_meta(name))
-    if versions[0][:16] != versions[1][:16]:  # written in different seconds: by time
-        pd.testing.assert_frame_equal(latest, newer, check_dtype=False)
