@@ -14,6 +14,7 @@ import pytest
 import apins
 from apins import MirrorFailed, MirrorReport, sync
 from apins.errors import HashMismatch, PinNotFound, ReadOnlyBoard
+from tests.faultproxy import FaultProxy
 from tests.mirror_support import (
     SMALL_PARTS,
     T0,
@@ -205,17 +206,15 @@ def pins_hash(root: Path, pin: str) -> str:
     return str(board.pin_meta(pin).pin_hash)
 
 
-async def _get_object_keys(board: apins.Board) -> list[str]:
-    """Record the Key of every GetObject the board's S3 client sends from now on."""
-    store: Any = board.backend.store  # type: ignore[attr-defined]
-    client = await store._get_client()
-    keys: list[str] = []
-
-    def hook(params: dict[str, Any], **_: Any) -> None:
-        keys.append(str(params.get("Key")))
-
-    client.meta.events.register("provide-client-params.s3.GetObject", hook)
-    return keys
+def _data_gets(proxy: FaultProxy) -> list[str]:
+    """Paths of the GETs of version files (neither listings nor data.txt) the proxy saw."""
+    return [
+        r.path
+        for r in proxy.requests
+        if r.method == "GET"
+        and "list-type=" not in r.path
+        and not r.path.split("?")[0].endswith("/data.txt")
+    ]
 
 
 async def test_s3_to_s3_same_endpoint_copies_server_side(seaweed: S3Server, tmp_path: Path) -> None:
@@ -230,17 +229,18 @@ async def test_s3_to_s3_same_endpoint_copies_server_side(seaweed: S3Server, tmp_
         ]
         await apins.mirror(src, s3a)
 
-    async with (
-        s3_board(seaweed, a, "one", tmp_path / "c2") as s3a,
-        s3_board(seaweed, b, "two/deeper", tmp_path / "c3") as s3b,
-    ):
-        gets_a = await _get_object_keys(s3a)
-        gets_b = await _get_object_keys(s3b)
-        report = await apins.mirror(s3a, s3b)
-        assert report.ok and refs(report.copied) == expected(written)
-        data_gets = [k for k in gets_a + gets_b if not k.endswith("/data.txt")]
-        assert data_gets == []  # no object bytes passed through the client
-        assert report.server_side_files == sum(len(v) for v in written.values())
+    # both boards through one recording proxy (one endpoint: copies stay server-side)
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
+        async with (
+            s3_board(via, a, "one", tmp_path / "c2") as s3a,
+            s3_board(via, b, "two/deeper", tmp_path / "c3") as s3b,
+        ):
+            report = await apins.mirror(s3a, s3b)
+    assert report.ok and refs(report.copied) == expected(written)
+    assert _data_gets(proxy) == []  # no object bytes passed through the client
+    assert any(r.method == "PUT" and "x-amz-copy-source" in r.headers for r in proxy.requests)
+    assert report.server_side_files == sum(len(v) for v in written.values())
     assert s3_objects(seaweed, b, "two/deeper/") == s3_objects(seaweed, a, "one/")
 
 
@@ -256,10 +256,15 @@ async def test_s3_to_s3_across_endpoints_streams(
     ):
         written = await fill(src, 2, 2)
         await apins.mirror(src, s3a)
-        gets = await _get_object_keys(s3a)
+    async with (
+        FaultProxy(seaweed.endpoint_url) as proxy,
+        s3_board(seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy"), a, "p",
+                 tmp_path / "c3") as s3a,
+        s3_board(moto, b, "q", tmp_path / "c2") as s3b,
+    ):  # fmt: skip
         report = await apins.mirror(s3a, s3b)
         assert report.ok and report.server_side_files == 0
-        assert len([k for k in gets if not k.endswith("/data.txt")]) == 4
+        assert len(_data_gets(proxy)) == 4
     assert s3_objects(moto, b, "q/") == s3_objects(seaweed, a, "p/")
     assert refs(report.copied) == expected(written)
 

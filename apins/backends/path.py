@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -226,13 +227,38 @@ class PathBackend:
         return await self._read_small(name, version, join_key(name, version, DATA_TXT))
 
     async def read_meta(self, name: str, version: str) -> AnyMeta:
-        raw = await self.read_meta_raw(name, version)
-        meta = parse_meta(raw, name=name, version=version)
+        if self.local:
+            meta = await self._read_local_meta(name, version)
+        else:
+            meta = parse_meta(await self.read_meta_raw(name, version), name=name, version=version)
         meta.version = version
         meta.local = {"version": version}
         if self.local:
             assert isinstance(self.store, LocalStore)
             meta.local["dir"] = str(self.store.local_path(join_key(name, version)))
+        return meta
+
+    async def _read_local_meta(self, name: str, version: str) -> AnyMeta:
+        """A folder board's data.txt, parsed once while the file is unchanged (its stat)."""
+        from .._memo import LOCAL_METAS, file_stamp
+
+        assert isinstance(self.store, LocalStore)
+        validate_pin_name(name)
+        _check_version_name(name, version)
+        path = str(self.store.local_path(join_key(name, version, DATA_TXT)))
+        try:
+            before = file_stamp(os.stat(path))
+        except OSError:
+            before = None  # missing: read_meta_raw reports it
+        if before is not None:
+            hit = LOCAL_METAS.get(path, before)
+            if hit is not None:
+                return hit
+        read_at = time.time_ns()
+        meta = parse_meta(await self.read_meta_raw(name, version), name=name, version=version)
+        if before is not None:
+            with contextlib.suppress(OSError):
+                LOCAL_METAS.put(path, before, file_stamp(os.stat(path)), read_at, meta)
         return meta
 
     async def read_meta_head(self, name: str, version: str, limit: int) -> bytes:
