@@ -20,6 +20,9 @@ __all__ = ["safe_relative"]
 #: ``C:`` (a drive) or ``scheme:`` at the start: either would make the name absolute
 _SCHEME_OR_DRIVE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN = frozenset("\\?#")
+#: segments of letters, digits, '_', '-' and '.', none starting with '.': nothing to decode
+#: or normalise, no scheme, drive, '.' or '..' segment. Such names (nearly all) pass at once.
+_PLAIN = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
 _MAX_DECODE_ROUNDS = 16
 
 
@@ -79,6 +82,8 @@ def safe_relative(name: str, *, what: str) -> str:
         raise InvalidMetadata(f"{what} must be text, not {type(name).__name__} {name!r:.100}.")
     if not name:
         raise _refuse(name, what, "it is empty")
+    if _PLAIN.fullmatch(name):
+        return name
     for form in _decoded_forms(name, what):
         for variant in {form, unicodedata.normalize("NFKC", form)}:
             why = _problem(variant)

@@ -238,3 +238,27 @@ async def test_mirror_skips_a_listed_key_that_fails_the_rule(tmp_path: Path) -> 
         report = await apins.mirror(s, t)
     assert not report.failed
     assert sorted(p.name for p in (dst / "p").iterdir()) == [meta.version]
+
+
+def test_plain_name_fast_path_agrees_with_the_full_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names the fast path lets through are exactly those the full check passes, among
+    plain-looking ones; every other name still goes through the full check."""
+    import random
+
+    from apins import _safe_path
+
+    rng = random.Random(13)
+    alphabet = "aZ09_-./%\\:?#~ \x00é2e"
+    names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))) for _ in range(4000)]
+    names += ["C:", "a/..", "../a", "a//b", "a/.", ".a", "a.", "x/y.z", "%2e%2e", "a/b/"]
+
+    def outcome(name: str) -> bool:
+        try:
+            _safe_path.safe_relative(name, what="a test name")
+        except InvalidMetadata:
+            return False
+        return True
+
+    fast = [outcome(n) for n in names]
+    monkeypatch.setattr(_safe_path, "_PLAIN", re.compile(r"(?!)"))  # the full check only
+    assert fast == [outcome(n) for n in names]
