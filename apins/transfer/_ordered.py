@@ -43,14 +43,16 @@ def write_all(fd: int, bufs: Sequence[memoryview], offset: int, hasher: Hasher |
 
 
 def _hash_back(fd: int, hasher: Hasher, start: int, end: int, chunk: int) -> None:
-    """Feed bytes ``[start, end)`` of the file to the hasher, ``chunk`` bytes at a time."""
+    """Feed bytes ``[start, end)`` of the file to the hasher, ``chunk`` bytes at a time,
+    through one reused buffer (no allocation per chunk in the worker thread)."""
+    buf = memoryview(bytearray(min(chunk, end - start)))
     pos = start
     while pos < end:
-        data = os.pread(fd, min(chunk, end - pos), pos)
-        if not data:
+        n = os.preadv(fd, [buf[: min(len(buf), end - pos)]], pos)
+        if not n:
             raise TransferError("the file shrank while it was being hashed")
-        hasher.update(data)
-        pos += len(data)
+        hasher.update(buf[:n])
+        pos += n
 
 
 class OrderedWriter:
