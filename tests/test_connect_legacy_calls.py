@@ -139,6 +139,11 @@ def test_direct_calls_on_legacy_content_say_what_it_is(server: ConnectEmulator, 
             board.pin_write({"a": 1}, name, type="json")  # never replaces the old content
     with pytest.warns(DeprecationWarning):
         assert pin_get_rsconnect(urls["content_url"], "key-a") == json.loads(DF.to_json())
+    with sync.board_connect(server.url, "key-a", cache=False) as board:
+        assert board.pin_exists(name)  # the name is taken: a board can still delete it
+        board.pin_delete(name)
+        assert not board.pin_exists(name)
+    assert _sync_api(server.url, "key-a", "v1/content?name=old_json_pin") == []
 
 
 def test_mirror_from_connect_skips_legacy_content(
