@@ -76,6 +76,16 @@ class LinkCheck:
     size: int = CHECK_SIZE
     downloaded: int = CHECK_SIZE
 
+    @property
+    def rate_ok(self) -> bool:
+        """The whole object came, at the set rate within the tolerance."""
+        low, high = self.rate * (1 - RATE_TOLERANCE), self.rate * (1 + RATE_TOLERANCE)
+        return self.downloaded == self.size and low <= self.stream_rate <= high
+
+    @property
+    def latency_ok(self) -> bool:
+        return self.small_seconds >= self.rtt
+
     def problems(self) -> list[str]:
         """Why the link is not the profile it claims to be (empty when it is)."""
         out = []
@@ -87,7 +97,7 @@ class LinkCheck:
                 f"one stream of {self.size // 2**20} MiB ran at {self.stream_rate / 1e6:.1f} "
                 f"MB/s, not within ±{RATE_TOLERANCE:.0%} of the set {self.rate / 1e6:g} MB/s"
             )
-        if self.small_seconds < self.rtt:
+        if not self.latency_ok:
             out.append(
                 f"a small object took {self.small_seconds * 1000:.1f} ms, less than the set "
                 f"latency of {self.rtt * 1000:g} ms"
