@@ -55,7 +55,9 @@ Version = VersionInfo
 
 
 #: files up to this size (in all) are parsed on the event loop: a thread hop costs more
-_INLINE_PARSE = 256 * 1024
+#: than parsing them (a 10-row parquet file is 4 KiB; larger ones, or slow formats such as
+#: rds, would hold the loop too long)
+_INLINE_PARSE = 64 * 1024
 
 
 async def _parse(read: Callable[[], Any], paths: Sequence[Path]) -> Any:
