@@ -417,7 +417,7 @@ async def test_fast_first_stream_carries_the_whole_object(
         store = make_store(seaweed, seaweed.make_bucket(), endpoint_url=proxy.url, settings=LEAD)
         try:
             await store.put_file("f.bin", big_file)
-            with caplog.at_level("DEBUG", logger="apins.transfer"):
+            with caplog.at_level("DEBUG", logger="apins.download"):
                 result = await download(store, "f.bin", tmp_path / "out.bin", settings=LEAD)
         finally:
             await store.aclose()

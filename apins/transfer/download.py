@@ -39,7 +39,7 @@ from .retry import TransientError, with_retries
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
-log = logging.getLogger("apins.transfer")
+log = logging.getLogger("apins.download")
 
 
 @dataclass(frozen=True, slots=True)
