@@ -304,6 +304,12 @@ async def test_connect_pin_write(connect_side: Side) -> None:
     await run_writes(connect_side, "crash-write", "w", Tally("Connect pin_write"), 5)
 
 
+async def test_connect_pin_upload(connect_side: Side, tmp_path: Path) -> None:
+    source = big_file(tmp_path, 6 * MiB)
+    await write_first(connect_side, PIN, source)
+    await run_writes(connect_side, "crash-upload", str(source), Tally("Connect pin_upload"), 7)
+
+
 async def test_s3_pin_download_into_cache(seaweed: S3Server, tmp_path: Path) -> None:
     side = s3_side(seaweed, multipart=True)
     source = big_file(tmp_path, 12 * MiB)
