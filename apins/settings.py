@@ -20,8 +20,9 @@ class TransferSettings:
     #: parts in flight for one file
     max_concurrency: int = 8
     #: a large download starts as one stream for the whole object and stays one stream while
-    #: it moves at least this many bytes per second; the first slower quarter-second window
-    #: adds ``max_concurrency - 1`` ranges. None: ranges from the start (0: never split)
+    #: it moves at least this many bytes per second (its average over the first half second,
+    #: then over every two seconds); falling below adds ``max_concurrency - 1`` ranges.
+    #: None: ranges from the start (0: never split)
     split_below: float | None = 100e6
     #: requests in flight for one board (connection pool size)
     max_connections: int = 16

@@ -258,31 +258,41 @@ class _Claims:
 
 
 class _RateWatch:
-    """Measures the lead stream over windows of ``WINDOW`` seconds and calls ``slow()`` the
-    first time a window's rate falls below ``floor`` bytes per second."""
+    """Measures the lead stream's average rate over periods of two seconds from its first byte
+    and calls ``slow()`` the first time a period's average is below ``floor`` bytes per second,
+    judged once ``SETTLE`` seconds of the period have passed: a short hiccup (a start-up
+    stall, a busy moment of the machine) is averaged out by the bytes around it, while a
+    stream that stays slow is caught within about ``SETTLE``."""
 
-    WINDOW = 0.25
+    SETTLE = 0.5
 
-    def __init__(self, floor: float, slow: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        floor: float,
+        slow: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.floor = floor
         self.slow: Callable[[], None] | None = slow
+        self.clock = clock
         self.start: float | None = None
         self.bytes = 0
 
     def __call__(self, n: int) -> None:
         if self.slow is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         if self.start is None:  # the clock starts at the first byte: latency is not rate
             self.start = now
             return
         self.bytes += n
         elapsed = now - self.start
-        if elapsed >= self.WINDOW:
+        if elapsed >= self.SETTLE:
             if self.bytes < self.floor * elapsed:
                 slow, self.slow = self.slow, None
                 slow()
-            self.start, self.bytes = now, 0
+            elif elapsed >= 4 * self.SETTLE:  # a new period: a later slowdown is not diluted
+                self.start, self.bytes = now, 0
 
 
 async def _ranged(
@@ -292,10 +302,11 @@ async def _ranged(
 
     With ``settings.split_below`` set (the default), the first request asks for the whole
     object and that *lead* stream carries it alone for as long as it keeps up at least
-    ``split_below`` bytes per second (measured over quarter-second windows from its first
-    byte): one fast stream already saturates the client (writing and hashing) and adds no
-    request or out-of-order write. The first slower window starts ``max_concurrency - 1``
-    more streams, each taking the next untaken span; the lead stops at the end of its span.
+    ``split_below`` bytes per second (its average from the first byte, judged after half a
+    second; see ``_RateWatch``): one fast stream already saturates the client (writing and
+    hashing) and adds no request or out-of-order write. Falling behind starts
+    ``max_concurrency - 1`` more streams, each taking the next untaken span; the lead stops at
+    the end of its span.
     With ``split_below`` None every stream is a range of one span from the start.
     """
     settings = job.settings
