@@ -3,9 +3,8 @@ not re-read on every ``pin_download`` of a folder board.
 
 A hash is remembered for (device, inode) with the stamp (size, mtime_ns, ctime_ns). Any write
 to the file changes its ctime (which no program can set back), so a matching stamp means the
-bytes are the ones hashed. A file whose ctime is within ``RACY_NS`` of the moment its hash
-started is not remembered (a write in the same timestamp tick could leave the stamp as it
-was), the same rule git uses for its index.
+bytes are the ones hashed. A file changed just before its hash started is not remembered (see
+``_stat_stamp``: a write in the same timestamp tick could leave the stamp as it was).
 """
 
 from __future__ import annotations
@@ -16,10 +15,9 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from ._stat_stamp import settled
 from .hashing import file_xxh64
 
-#: files whose ctime is this close to the start of hashing are hashed again next time
-RACY_NS = 2_000_000_000
 _MAX = 4096
 
 _Stamp = tuple[int, int, int]
@@ -48,7 +46,7 @@ def remembered_xxh64(path: Path) -> str:
     after = os.stat(path)
     with _lock:
         hashed += 1
-        if _stamp(after) == stamp and stamp[2] + RACY_NS < started:
+        if _stamp(after) == stamp and settled(stamp[2], started):
             _known[key] = (stamp, digest)
             _known.move_to_end(key)
             while len(_known) > _MAX:

@@ -17,6 +17,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from ._stat_stamp import settled
+
 if TYPE_CHECKING:
     from .meta import AnyMeta
 
@@ -74,10 +76,6 @@ class MetaMemo:
 METAS = MetaMemo()
 
 
-#: files whose ctime is this close to the moment they were read are parsed again next time
-#: (a write in the same timestamp tick could leave their stat as it was; git's rule)
-RACY_NS = 2_000_000_000
-
 _Stamp = tuple[int, int, int, int, int]
 
 
@@ -111,8 +109,8 @@ class StampedMemo:
     def put(self, path: str, before: _Stamp, after: _Stamp, read_at_ns: int, meta: AnyMeta) -> None:
         """Remember ``meta`` parsed from ``path``, whose stamp was ``before`` when it was read
         (at ``read_at_ns``) and ``after`` once parsed; a file that changed meanwhile, or was
-        written within :data:`RACY_NS` of the read, is not remembered."""
-        if before != after or before[4] + RACY_NS >= read_at_ns:
+        written just before the read (``_stat_stamp.settled``), is not remembered."""
+        if before != after or not settled(before[4], read_at_ns):
             return
         kept = copy.deepcopy(meta)
         with self._lock:

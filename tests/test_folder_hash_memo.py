@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 import apins
-from apins import _hash_memo
+from apins import _hash_memo, _stat_stamp
 from apins.errors import HashMismatch
 
 
 def _wait_out_racy_window(path: Path) -> None:
     """Until the file's ctime is older than the racy window (a clock condition, polled)."""
-    while time.time_ns() < os.stat(path).st_ctime_ns + _hash_memo.RACY_NS + 1_000_000:
-        time.sleep(0.05)
+    while not _stat_stamp.settled(os.stat(path).st_ctime_ns, time.time_ns()):
+        time.sleep(0.02)
 
 
 async def test_unchanged_folder_file_is_not_read_again(tmp_path: Path) -> None:
@@ -41,3 +41,18 @@ async def test_unchanged_folder_file_is_not_read_again(tmp_path: Path) -> None:
         with pytest.raises(HashMismatch):
             await board.pin_download("big")
         assert _hash_memo.hashed == before + 1
+
+
+def test_the_racy_window_follows_the_file_systems_time_resolution(tmp_path: Path) -> None:
+    """Whole-second ctimes (FAT, some network file systems) are trusted after 2 s, finer ones
+    after 100 ms; this machine's file system keeps finer times, so a fresh file settles soon."""
+    second = 1_000_000_000
+    assert not _stat_stamp.settled(1_700_000_000 * second, 1_700_000_001 * second)
+    assert _stat_stamp.settled(1_700_000_000 * second, 1_700_000_002 * second + 1)
+    assert _stat_stamp.settled(1_700_000_000 * second + 7, 1_700_000_000 * second + 200_000_000)
+    f = tmp_path / "fresh.bin"
+    f.write_bytes(b"x")
+    changed = os.stat(f).st_ctime_ns
+    assert changed % second != 0
+    assert not _stat_stamp.settled(changed, changed + 50_000_000)
+    assert _stat_stamp.settled(changed, changed + 150_000_000)

@@ -7,22 +7,17 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 import apins
-from apins import _memo
+from apins import _memo, _stat_stamp
 
 
 def _settle(path: Path) -> None:
     """Wait (on the clock) until the file's last change is older than the racy window."""
-    while os.stat(path).st_ctime_ns + _memo.RACY_NS >= time.time_ns():
+    while not _stat_stamp.settled(os.stat(path).st_ctime_ns, time.time_ns()):
         time.sleep(0.01)
 
 
-async def test_data_txt_is_parsed_once_and_changes_are_noticed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_memo, "RACY_NS", 50_000_000)
+async def test_data_txt_is_parsed_once_and_changes_are_noticed(tmp_path: Path) -> None:
     async with apins.board_folder(tmp_path / "board") as board:
         meta = await board.pin_write({"a": 1}, "p", type="json", title="aaaa")
         data_txt = tmp_path / "board" / "p" / str(meta.version) / "data.txt"
