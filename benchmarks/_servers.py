@@ -28,6 +28,7 @@ from tests.servers import (
     start_seaweed,
 )
 
+from ._proc import stop_process
 from ._wanlink import WanProxy, start_wan_proxy
 
 
@@ -41,13 +42,7 @@ class ConnectProcess:
     proc: subprocess.Popen[bytes] = field(repr=False)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def start_connect(root: Path, timeout: float = 30.0) -> ConnectProcess:

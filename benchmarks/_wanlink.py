@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ._proc import stop_process
+
 #: the profile: 25 MB/s per connection (200 Mbit/s), 40 ms round trip
 WAN_RATE = 25_000_000
 WAN_RTT = 0.040
@@ -33,16 +35,7 @@ class WanProxy:
     proc: subprocess.Popen[bytes] = field(repr=False)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                pipe.close()
+        stop_process(self.proc)
 
 
 def start_wan_proxy(upstream_url: str, rate: int = WAN_RATE, rtt: float = WAN_RTT) -> WanProxy:
