@@ -22,6 +22,9 @@ hook       ``hook(record)`` is awaited before the request is forwarded (e.g. to 
            object on the upstream between two ranged GETs); the request then goes through
 corrupt    the whole answer, with the body byte at offset ``after`` inverted (bit rot on the
            wire that the length and the headers do not show)
+torn       a sender that died mid-request: the server gets the request head and ``after``
+           body bytes, then end of stream; once it has answered (or hung up), the client's
+           connection is reset
 ========== =================================================================================
 
 Each upstream request carries ``Connection: close`` (and so does each answer), so a
@@ -40,7 +43,18 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 KINDS = frozenset(
-    {"reset", "close", "short", "status", "stall_head", "stall_body", "lost", "hook", "corrupt"}
+    {
+        "reset",
+        "close",
+        "short",
+        "status",
+        "stall_head",
+        "stall_body",
+        "lost",
+        "hook",
+        "corrupt",
+        "torn",
+    }
 )
 
 
@@ -286,6 +300,11 @@ class FaultProxy:
         if expects:
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             await writer.drain()
+        if fault is not None and fault.kind == "torn":
+            await _tear_request(reader, up_reader, up_writer, fault.after)
+            record.cut = True
+            _reset(writer)
+            return
         await _copy_body(reader, headers, up_writer)
         await up_writer.drain()
         resp_head = await _read_response_head(up_reader)
@@ -393,6 +412,23 @@ async def _copy_body(
         send(data)
         if to is not None:
             await to.drain()
+
+
+async def _tear_request(
+    reader: asyncio.StreamReader,
+    up_reader: asyncio.StreamReader,
+    up_writer: asyncio.StreamWriter,
+    keep: int,
+) -> None:
+    """Forward ``keep`` request body bytes, then end the upstream stream (half-close) and
+    wait until the server has answered or hung up, so whatever it did is done."""
+    if keep > 0:
+        up_writer.write(await reader.readexactly(keep))
+    await up_writer.drain()
+    if up_writer.can_write_eof():
+        up_writer.write_eof()
+    with contextlib.suppress(OSError, TimeoutError):
+        await asyncio.wait_for(up_reader.read(), 10.0)
 
 
 def _answer(fault: Fault) -> bytes:

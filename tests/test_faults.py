@@ -368,3 +368,36 @@ async def test_orphan_bundle_never_breaks_reads(tmp_path: Path) -> None:
         assert await b.pin_read("jsn") == {"n": 1}
         for v in versions:
             await b.pin_meta("jsn", v.version)
+
+
+# -- a writer that died mid-request ------------------------------------------------------------
+
+#: the data.txt write of each object store, as the proxy sees it (GCS names it in the query)
+DATA_TXT_WRITE = {
+    "s3-seaweed": ("PUT", r"/data\.txt(\?|$)"),
+    "s3-moto": ("PUT", r"/data\.txt(\?|$)"),
+    "azure-azurite": ("PUT", r"/data\.txt(\?|$)"),
+    "gcs-fakegcs": ("POST", r"/data\.txt$"),
+}
+
+
+@pytest.mark.parametrize("rig", sorted(DATA_TXT_WRITE), indirect=True)
+@pytest.mark.parametrize("kept", [0, 40])
+async def test_torn_data_txt_never_becomes_visible(
+    rig: Rig, request: pytest.FixtureRequest, tmp_path: Path, kept: int
+) -> None:
+    """Every data.txt PUT reaches the server without its body (or with 40 bytes of it), as
+    when the writer is killed mid-request: the server must refuse it (the body's MD5 is sent
+    with it), so the write fails and no version (an empty or cut data.txt) becomes visible."""
+    method, path = DATA_TXT_WRITE[request.node.callspec.params["rig"]]
+    src = tmp_path / "blob.bin"
+    src.write_bytes(DATA)
+    async with FaultProxy(rig.upstream) as proxy:
+        fault = proxy.add(Fault("torn", method, path, count=None, after=kept))
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, FAST, tmp_path / "cache") as b:
+                with pytest.raises(PinsError):
+                    await b.pin_upload(str(src), "blob")
+        assert fault.fired >= 1, "the fault was never injected"
+    async with rig.direct() as d:
+        assert await d.pin_list() == []

@@ -9,6 +9,7 @@ dropped connections → TransientError. No message ever contains a secret.
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import contextlib
 import functools
@@ -560,10 +561,16 @@ class S3Store:
     # -- writing ------------------------------------------------------------------------------
 
     async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        """PutObject of a small in-memory body."""
+        """PutObject of a small in-memory body, sent with its Content-MD5: a server that
+        gets the head but not the whole body (the writer died mid-request) must refuse it;
+        without the digest SeaweedFS stores an empty object, e.g. an empty data.txt that
+        would make a version visible."""
+        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
 
         async def once() -> ObjectInfo:
-            r = await self._call("put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data)
+            r = await self._call(
+                "put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data, ContentMD5=md5
+            )
             return self._info(key, len(data), r.get("ETag"), None)
 
         return await with_retries(
