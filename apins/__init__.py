@@ -12,9 +12,6 @@ Notebook and script users who do not want ``await`` use :mod:`apins.sync`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from . import _redact
 from .errors import (
     BoardNotFound,
     ConnectError,
@@ -36,9 +33,6 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
-
-# Log records of apins and of the clients it drives are scrubbed of secrets as they are made.
-_redact.install()
 
 _LAZY = {
     "Board": "apins.board",
@@ -63,7 +57,11 @@ _LAZY = {
     "ProgressEvent": "apins.stores.base",
 }
 
+# typing.TYPE_CHECKING without importing typing (type checkers read this name as True)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._mirror import MirrorFailed, MirrorReport, mirror
     from .board import Board
     from .cache import Cache, cache_info, cache_prune

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
+from . import _redact
 from ._deadline import bounded
 from ._one_error import collapsed, public_verb
 from ._write_options import ACCESS_TYPES, write_access_type
@@ -99,6 +100,8 @@ class Board:
         output: Output | None = None,
         progress: Progress = False,
     ) -> None:
+        # before any request: records of apins and its clients are scrubbed as they are made
+        _redact.install()
         self._backend = backend
         self.versioned = versioned
         self.allow_pickle_read = allow_pickle_read

@@ -15,16 +15,22 @@ HEAVY = [
 ]  # fmt: skip
 
 
-def heavy_modules_after(code: str) -> list[str]:
-    """Run ``code`` in a fresh interpreter; return the heavy modules it left in sys.modules."""
-    probe = (
-        f"{code}\nimport sys, json\nprint(json.dumps(sorted(set(sys.modules) & set({HEAVY!r}))))"
+def modules_after(code: str, names: list[str]) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return which of ``names`` it left in sys.modules."""
+    # the set is taken before json is imported (json brings in re)
+    probe = f"{code}\nimport sys\nfound = sorted(set(sys.modules) & {set(names)!r})\n" + (
+        "import json\nprint(json.dumps(found))"
     )
     proc = subprocess.run(
         [PYTHON, "-c", probe], capture_output=True, text=True, env=subprocess_env(), timeout=60
     )
     assert proc.returncode == 0, proc.stderr
     return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """The heavy modules ``code`` left in sys.modules of a fresh interpreter."""
+    return modules_after(code, HEAVY)
 
 
 def test_import_apins_is_light() -> None:
@@ -47,3 +53,15 @@ def test_boards_and_facade_are_light_until_used(code: str) -> None:
 
 def test_the_probe_sees_heavy_imports() -> None:
     assert heavy_modules_after("import pyarrow") == ["pyarrow"]
+
+
+LOGGING = ["apins._redact", "logging", "logging.handlers"]
+
+
+def test_import_apins_loads_no_logging() -> None:
+    # the secrets filter is installed by the first board or store, not by the import
+    assert modules_after("import apins; apins.PinsError", [*LOGGING, "re", "typing"]) == []
+    assert modules_after("import apins; apins.board_temp()", LOGGING) == [
+        "apins._redact",
+        "logging",
+    ]

@@ -4,6 +4,8 @@ secrets; the record factory scrubs every apins/botocore/aiohttp record as it is 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import uuid
 from urllib.parse import quote
 
@@ -22,6 +24,7 @@ from apins._redact import (
     redact_url,
     register_secret,
 )
+from tests._helpers import subprocess_env
 
 SIG = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDH+abc/def=="
@@ -224,3 +227,59 @@ def test_registered_secrets_never_survive(secret: str, prefix: str, suffix: str)
     register_secret(secret)
     for text in (prefix + secret + suffix, prefix + quote(secret, safe="") + suffix):
         assert secret not in redact_text(text)
+
+
+# a fresh interpreter: DEBUG on the root logger first, then apins, one board, then
+# dependencies log secrets (the filter must already be in place: no window after the board)
+_FIRST_BOARD = """
+import io, logging, sys
+out = io.StringIO()
+handler = logging.StreamHandler(out)
+handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+logging.getLogger().addHandler(handler)
+logging.getLogger().setLevel(logging.DEBUG)
+import apins
+board = {board}
+for name in DEPENDENCIES:
+    logging.getLogger(name).debug("%s", LINE)
+sys.stdout.write(out.getvalue())
+"""
+_DEPENDENCIES = [
+    "aiohttp.client", "botocore.endpoint", "urllib3.connectionpool", "azure.core.pipeline",
+    "google.auth.transport",
+]  # fmt: skip
+_KEY = "k3y-" + "Zq7" * 8
+
+
+@pytest.mark.parametrize(
+    ("board", "line"),
+    [
+        (  # patterns: a folder board registers no secret
+            "apins.board_temp()",
+            f"GET {presigned()} headers {{'Authorization': b'AWS4-HMAC-SHA256 Signature={SIG}'}}",
+        ),
+        (  # a registered key, logged bare
+            f"apins.board_s3('b', endpoint_url='http://127.0.0.1:9', access_key='AKIDEXAMPLE', "
+            f"secret_key={_KEY!r})",
+            f"signing with {_KEY} now",
+        ),
+        (
+            f"apins.board_connect('http://127.0.0.1:9', api_key={_KEY!r})",
+            f"sending key {_KEY} now",
+        ),
+    ],
+    ids=["folder", "s3", "connect"],
+)
+def test_dependency_debug_records_right_after_the_first_board_are_redacted(
+    board: str, line: str
+) -> None:
+    code = f"DEPENDENCIES = {_DEPENDENCIES!r}\nLINE = {line!r}\n" + _FIRST_BOARD.format(board=board)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(),
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.split(" ", 1)[0] for ln in lines] == _DEPENDENCIES  # every record was written
+    assert leaked(proc.stdout) == [] and _KEY not in proc.stdout
+    assert all(MASK in ln for ln in lines)

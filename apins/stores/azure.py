@@ -27,6 +27,7 @@ from xml.etree import ElementTree
 
 import anyio
 
+from .._redact import shield
 from ..errors import StoreAccessError, TransferError
 from ..settings import TransferSettings
 from ..transfer._util import for_each
@@ -106,6 +107,7 @@ class AzureStore:
         self.container = container
         self.prefix = normalize_prefix(prefix)
         self.settings = settings or TransferSettings()
+        shield()  # the redacting log filter, and credentials found in the environment
         self.identity = f"az:{account.url}/{container}/{self.prefix}"
         #: REST operations sent, by name (e.g. "GetBlob"): instrumentation for tests and users
         self.request_counts: Counter[str] = Counter()
