@@ -10,7 +10,6 @@ server-side copies inside one account use Copy Blob. Signing lives in
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import builtins
 import functools
@@ -35,6 +34,7 @@ from ..transfer.commit import commit_files
 from ..transfer.retry import TransientError, transient_for_status, with_retries
 from ..transfer.upload import upload_file
 from ._azure_auth import API_VERSION, Account
+from ._rest import send_checked
 from ._s3http import _stream as body_stream
 from .base import (
     FileSpan,
@@ -46,7 +46,7 @@ from .base import (
     RangeNotSatisfiable,
     Store,
 )
-from .http import BodyStream, new_session, request_timeout, transport_error
+from .http import BodyStream, new_session
 from .s3 import normalize_etag, normalize_prefix
 
 if TYPE_CHECKING:
@@ -170,9 +170,6 @@ class AzureStore:
         if_none_match: str | None = None,
     ) -> aiohttp.ClientResponse:
         """One signed request; a status outside ``ok`` raises the mapped error. No retries."""
-        import aiohttp
-        from yarl import URL
-
         url = self.blob_url(key)
         if query:
             url += "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
@@ -183,30 +180,16 @@ class AzureStore:
             send.setdefault("Content-Type", "application/octet-stream")
         url = await self.account.signer.authorize(method, url, send)
         self.request_counts[op] += 1
-        session = self._client()
-        try:
-            resp = await session.request(
-                method,
-                URL(url, encoded=True),
-                headers=send,
-                data=data,
-                allow_redirects=False,
-                timeout=request_timeout(session, self.settings),
-            )
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise transport_error(
-                exc, f"Azure {op} on {self._where(key)} failed: {type(exc).__name__}"
-            ) from None
-        if resp.status in ok:
-            return resp
-        try:
-            body = await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
-            body = b""
-        finally:
-            resp.release()
-        code = _error_code(resp.headers, body)
-        raise self._error(resp.status, code, op, key, if_none_match, resp.headers)
+
+        def error(status: int, body: bytes, answer: Mapping[str, str]) -> Exception:
+            code = _error_code(answer, body)
+            return self._error(status, code, op, key, if_none_match, answer)
+
+        return await send_checked(
+            self._client(), method, url, settings=self.settings,
+            what=f"Azure {op} on {self._where(key)}", ok=ok, on_error=error, headers=send,
+            data=data,
+        )  # fmt: skip
 
     def _error(
         self,

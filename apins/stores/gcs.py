@@ -22,7 +22,6 @@ TransientError. No message ever contains a token.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import builtins
 import contextlib
@@ -46,13 +45,13 @@ from ..settings import TransferSettings
 from ..transfer._util import for_each
 from ..transfer.commit import commit_files
 from ..transfer.retry import (
-    StoreUnreachable,
-    TransientError,
+    ConnectionLost,
     transient_for_status,
     with_retries,
 )
 from ..transfer.upload import upload_file
 from ._gcsauth import Credentials, resolve_credentials
+from ._rest import send_checked
 from .base import (
     FileSpan,
     NotModified,
@@ -63,7 +62,7 @@ from .base import (
     RangeNotSatisfiable,
     Store,
 )
-from .http import BodyStream, body_span, new_session, request_timeout, transport_error
+from .http import BodyStream, body_span, new_session
 from .s3 import normalize_prefix
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -198,9 +197,6 @@ class GCSStore:
         if_none_match: str | None = None,
     ) -> aiohttp.ClientResponse:
         """Send one request (no retries); a non-2xx answer raises the mapped error."""
-        import aiohttp
-        from yarl import URL
-
         session = self._client()
         all_headers = await self._creds.headers(session)
         if headers:
@@ -209,37 +205,15 @@ class GCSStore:
         if params:
             # one pre-encoded URL: cheaper than letting yarl merge a query per request
             url = f"{url}?{urlencode(params, quote_via=quote)}"
-        try:
-            resp = await session.request(
-                method,
-                URL(url, encoded=True),
-                headers=all_headers,
-                data=data,
-                json=json_body,
-                allow_redirects=False,
-                timeout=request_timeout(session, self.settings),
-            )
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise transport_error(
-                exc, f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
-            ) from exc
-        if resp.status in (200, 204, 206):
-            if not stream:
-                try:
-                    await resp.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                    resp.release()
-                    raise TransientError(
-                        f"GCS {op} on {self._where(key)} failed: {type(exc).__name__}"
-                    ) from exc
-            return resp
-        try:
-            body = await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
-            body = b""
-        finally:
-            resp.release()
-        raise self._error(resp.status, body, op, key, if_none_match, resp.headers)
+
+        def error(status: int, body: bytes, answer: Mapping[str, str]) -> Exception:
+            return self._error(status, body, op, key, if_none_match, answer)
+
+        return await send_checked(
+            session, method, url, settings=self.settings, what=f"GCS {op} on {self._where(key)}",
+            ok=(200, 204, 206), on_error=error, headers=all_headers, data=data,
+            json_body=json_body, read=not stream,
+        )  # fmt: skip
 
     def _error(
         self,
@@ -414,11 +388,7 @@ class GCSStore:
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
                 data=data,
             )
-        except StoreUnreachable:
-            raise
-        except TransientError as exc:
-            if exc.__cause__ is None:  # an HTTP answer (429, 5xx): the write did not happen
-                raise
+        except ConnectionLost:  # not an HTTP answer (429, 5xx): the write may have happened
             landed = await self._landed(name, key, md5())
             if landed is None:
                 raise

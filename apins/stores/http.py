@@ -30,6 +30,7 @@ from ..errors import InvalidMetadata, PinsError, ReadOnlyBoard, StoreAccessError
 from ..settings import TransferSettings
 from ..transfer.reqlog import request_tracing
 from ..transfer.retry import (
+    ConnectionLost,
     StoreUnreachable,
     TransientError,
     probing,
@@ -128,12 +129,13 @@ def body_span(resp: aiohttp.ClientResponse) -> tuple[int, int, int, bool]:
 
 def transport_error(exc: BaseException, message: str) -> TransientError:
     """A failed or dropped connection as a TransientError: StoreUnreachable when no
-    connection could be made (or, during an offline probe, no answer came in time)."""
+    connection could be made (or, during an offline probe, no answer came in time), else
+    ConnectionLost (the request may have reached the server)."""
     no_connection = isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
     silent = isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError)
     if no_connection or (silent and probing()):
         return StoreUnreachable(message)
-    return TransientError(message)
+    return ConnectionLost(message)
 
 
 def request_timeout(session: aiohttp.ClientSession, s: TransferSettings) -> aiohttp.ClientTimeout:

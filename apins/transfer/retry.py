@@ -67,6 +67,11 @@ class StoreUnreachable(TransientError):
     """No connection could be made (refused, connect timeout, no answer to a probe)."""
 
 
+class ConnectionLost(TransientError):
+    """The connection failed after the request may have reached the server: a write may
+    have taken effect (look before sending it again)."""
+
+
 class DeadlineExceeded(TransferError):
     """A verb ran past ``TransferSettings.deadline``."""
 
