@@ -4,8 +4,10 @@ Layout: ``<root>/<scheme>-<16 hex of sha256(board identity)>/<pin>/<version>/<fi
 Version files are immutable, so an entry, once present, is served without asking the store.
 Every entry is written by temp file + rename in the same folder tree, so concurrent
 processes never see a torn file. Each entry is verified before it is committed, and its
-*stamp* (size, mtime_ns, ctime_ns, inode, xxh64) is recorded beside it in
-``<version>/.stamps/``; a lookup re-hashes a file only when its stat no longer matches the
+*stamp* (size, mtime_ns, ctime_ns, inode, xxh64) is recorded beside it, in
+``<version>/.stamp-<32 hex of sha256(file name)>`` (no folder of its own: making one costs
+as much as a file; stamps older apins left in ``<version>/.stamps/`` are still read). A
+lookup re-hashes a file only when its stat no longer matches the
 stamp, and drops it if the bytes changed (so it is fetched again). ``ctime`` cannot be set
 by ``utime``, so any write through the file system is caught; silent media corruption that
 changes no metadata is not. ``data.txt`` mtime records the last use (for pruning). Mutable
@@ -39,7 +41,9 @@ log = logging.getLogger("apins.cache")
 
 _TMP = ".tmp"
 _VALIDATED = ".validated"
-_STAMPS = ".stamps"
+_STAMP_PREFIX = ".stamp-"
+#: where older apins kept stamps (read, never written)
+_LEGACY_STAMPS = ".stamps"
 
 #: stat of files this process verified against their stamp: path -> stat key
 _trusted: dict[str, tuple[int, int, int, int]] = {}
@@ -117,7 +121,7 @@ class Cache:
 
     def _stamp_path(self, identity: str, pin: str, version: str, filename: str) -> Path:
         digest = hashlib.sha256(filename.encode("utf-8")).hexdigest()[:32]
-        return self.version_dir(identity, pin, version) / _STAMPS / digest
+        return self.version_dir(identity, pin, version) / f"{_STAMP_PREFIX}{digest}"
 
     def lookup(self, identity: str, pin: str, version: str, filename: str) -> Path | None:
         """The cached file, or None. Only complete, verified files are returned: one whose
@@ -134,6 +138,8 @@ class Cache:
             return path
         stamp_path = self._stamp_path(identity, pin, version, filename)
         stamp = _read_stamp(stamp_path)
+        if stamp is None:  # stamped by an older apins?
+            stamp = _read_stamp(_legacy(stamp_path))
         if stamp is not None and stamp.get("file") == filename:
             recorded = stamp.get("stat")
             if isinstance(recorded, list) and tuple(recorded) == key:
@@ -161,12 +167,12 @@ class Cache:
         with contextlib.suppress(OSError):
             os.rename(path, aside)  # not under its name any more: no one else serves it
             os.unlink(aside)
-        with contextlib.suppress(OSError):
-            stamp_path.unlink()
+        for stale in (stamp_path, _legacy(stamp_path)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def _write_stamp(self, path: Path, stamp_path: Path, filename: str, digest: str) -> None:
         st = os.stat(path)
-        stamp_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = stamp_path.with_name(f".{uuid.uuid4().hex}{_TMP}")
         body = {"file": filename, "stat": list(_stat_key(st)), "xxh64": digest}
         tmp.write_text(json.dumps(body), "utf-8")
@@ -193,16 +199,20 @@ class Cache:
         version: str,
         filename: str,
         xxh64: str | None = None,
+        *,
+        read_only: bool = False,
     ) -> Path:
         """Move a verified temp file into place (atomic rename), make it read-only and stamp
-        it. ``xxh64`` is its hash, as verified (computed here when not given)."""
+        it. ``xxh64`` is its hash, as verified (computed here when not given); ``read_only``:
+        the temp file was created read-only already."""
         dest = self.file_path(identity, pin, version, filename)
         stamp_path = self._stamp_path(identity, pin, version, filename)
         digest = xxh64 if xxh64 is not None else file_xxh64(tmp)
         for attempt in range(3):
             dest.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, 0o444)
+            if not read_only:
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, 0o444)
             try:
                 os.replace(tmp, dest)
             except FileNotFoundError:  # a concurrent prune removed the folder: again
@@ -235,9 +245,11 @@ class Cache:
         for pin, version, filename, data in entries:
             tmp = tmp_dir / uuid.uuid4().hex
             try:
-                tmp.write_bytes(data)
+                _write_read_only(tmp, data)
                 digest = xxhash.xxh64(data).hexdigest()
-                out.append(self.commit(tmp, identity, pin, version, filename, digest))
+                out.append(
+                    self.commit(tmp, identity, pin, version, filename, digest, read_only=True)
+                )
             except (OSError, ValueError) as e:  # ValueError: an unsafe name
                 with contextlib.suppress(OSError):
                     tmp.unlink()
@@ -404,7 +416,7 @@ def _size(folder: Path) -> int:
     files removed meanwhile by another process count as 0)."""
     total = 0
     for f in folder.rglob("*"):
-        if _STAMPS in f.parts[len(folder.parts) :]:
+        if f.name.startswith(_STAMP_PREFIX) or _LEGACY_STAMPS in f.parts[len(folder.parts) :]:
             continue
         with contextlib.suppress(OSError):
             if f.is_file():
@@ -416,6 +428,20 @@ def _trust(path: Path, key: tuple[int, int, int, int]) -> None:
     if len(_trusted) > _TRUSTED_LIMIT:
         _trusted.clear()
     _trusted[str(path)] = key
+
+
+def _legacy(stamp_path: Path) -> Path:
+    """Where an older apins kept the stamp at ``stamp_path``."""
+    return stamp_path.with_name(_LEGACY_STAMPS) / stamp_path.name[len(_STAMP_PREFIX) :]
+
+
+def _write_read_only(path: Path, data: bytes) -> None:
+    """A new file holding ``data``, created read-only (no chmod afterwards)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o444)
+    with open(fd, "wb") as f:
+        f.write(data)
 
 
 def _read_stamp(path: Path) -> dict[str, object] | None:
