@@ -164,11 +164,45 @@ def search(ctx: Context) -> list[Row]:
             raise AssertionError(f"pins-python pin_search found {len(df)} pins, expected {n}")
         return dt
 
+    def apins_list() -> float:
+        with ctx.cold_cache("a") as cache:
+
+            async def go() -> tuple[float, int]:
+                async with _apins(ctx, cache) as board:
+                    t0 = time.perf_counter()
+                    names = await board.pin_list()
+                    return time.perf_counter() - t0, sum("search-" in x for x in names)
+
+            dt, found = run_async(go)
+        if found != n:
+            raise AssertionError(f"apins pin_list found {found} pins, expected {n}")
+        return dt
+
+    def pins_list() -> float:
+        with ctx.cold_cache("p") as cache:
+            board = _pins(ctx, cache)
+            dt, names = timed(board.pin_list)
+        if sum("search-" in x for x in names) != n:
+            raise AssertionError(f"pins-python pin_list did not find the {n} pins")
+        return dt
+
     a: list[float] = []
     p: list[float] = []
+    la: list[float] = []
+    lp: list[float] = []
     for i in range(ctx.runs):
-        steps = [lambda: a.append(apins_search()), lambda: p.append(pins_search())]
+        steps = [
+            lambda: a.append(apins_search()),
+            lambda: p.append(pins_search()),
+            lambda: la.append(apins_list()),
+            lambda: lp.append(pins_list()),
+        ]
         for step in steps if i % 2 == 0 else steps[::-1]:
             step()
-    return [time_rows(GROUP, f"pin_search over {n} pins (cold cache)", a, p,
-                      note="no target in issue 5")]  # fmt: skip
+    return [
+        time_rows(GROUP, f"pin_search over {n} pins (cold cache)", a, p,
+                  note="no target in issue 5"),
+        time_rows(GROUP, f"pin_list of {n} pins (cold cache)", la, lp,
+                  note="apins reads each pin's data.txt once (cached) to leave out content "
+                       "of the first Python pins package"),
+    ]  # fmt: skip
