@@ -48,3 +48,14 @@ def test_aa_row_compares_pins_python_with_its_own_second_series() -> None:
 def test_an_aa_row_with_one_label_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="distinct"):
         time_rows("g", "x", [1.0], [1.0], reference="pins-python", subject="pins-python")
+
+
+def test_profile_names_the_s3_operation_of_each_aiohttp_request() -> None:
+    from benchmarks._profile import s3_operation
+
+    base = "http://127.0.0.1:9000/bkt"
+    lst = f"GET {base}/?list-type=2&prefix=b%2F&X-Amz-Signature=*** -> 200, 512 bytes, 1.0 ms"
+    get = f"GET {base}/b/big/v/big.bin?X-Amz-Signature=*** -> 200, 1048576 bytes, 3.0 ms"
+    assert s3_operation(lst) == "ListObjectsV2"
+    assert s3_operation(get) == "GetObject"
+    assert s3_operation(f"PUT {base}/b/x -> 200, 3 bytes, 1.0 ms") == "PUT (aiohttp)"
