@@ -3,7 +3,10 @@
 Both services run as their own processes on loopback, serving one table pin on S3
 (SeaweedFS). The load generator (here, one event loop) keeps 100 clients busy until it has
 made ``requests`` requests or ``seconds`` have passed, and reports requests per second and
-the p50/p99 latency of each request. Two routes:
+the p50/p99 latency of each request, and the CPU time the service process spent per request
+(from ``/proc/<pid>/stat``: the figure that stays put when the machine is busy, where
+requests per second also measure the load generator and whatever else shares the cores).
+Each service answers a short warm-up load on a route before its measured runs. Two routes:
 
 * ``/rows``: a page of the in-memory table (the pin is read once per version);
 * ``/latest-meta``: the pin's latest metadata, asked of S3 on every request.
@@ -30,16 +33,27 @@ GROUP = "Service under load (100 clients, pin on S3)"
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 100
 ROWS = 20_000
+#: requests each service answers on a route before its measured runs
+WARM_UP = 300
 
 
 @dataclass
 class Load:
-    """One load run: requests done, failures, seconds, latencies in seconds."""
+    """One load run: requests done, failures, seconds, latencies in seconds, and the
+    service's CPU seconds during the run (None where /proc is not there)."""
 
     done: int
     failed: int
     seconds: float
     latencies: list[float]
+    cpu: float | None = None
+
+    @property
+    def cpu_per_request(self) -> float | None:
+        """The service's CPU time per successful request, in microseconds."""
+        if self.cpu is None or not self.done:
+            return None
+        return self.cpu / self.done * 1e6
 
     @property
     def rps(self) -> float:
@@ -87,6 +101,17 @@ async def generate(url: str, path: str, *, requests: int, seconds: float) -> Loa
     return Load(len(latencies), failed, elapsed, latencies)
 
 
+def process_cpu(pid: int) -> float | None:
+    """Seconds of CPU (user + system, all threads) process ``pid`` has used; None off Linux."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)"; comm may hold spaces
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 class Service:
     """A service process; ``url`` once it listens and has loaded the pin."""
 
@@ -113,6 +138,19 @@ class Service:
                         return
                 await asyncio.sleep(0.1)
         raise TimeoutError("the service never loaded the pin")
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the process so far, all threads (Linux only)."""
+        return process_cpu(self.proc.pid)
+
+    def load(self, path: str, *, requests: int, seconds: float) -> Load:
+        """One load run on ``path``, with the CPU time the service spent on it."""
+        before = self.cpu_seconds()
+        out = asyncio.run(generate(self.url, path, requests=requests, seconds=seconds))
+        after = self.cpu_seconds()
+        if before is not None and after is not None:
+            out.cpu = after - before
+        return out
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -159,17 +197,19 @@ def _setup(ctx: Context) -> dict[str, Any]:
 
 def _rows(name: str, a: list[Load], p: list[Load], a2: list[Load], note: str) -> list[Row]:
     def stat(loads: list[Load], what: str) -> float:
-        if what == "rps":
-            return median([x.rps for x in loads])
-        return median([x.quantile(0.5 if what == "p50" else 0.99) * 1000 for x in loads])
+        return median([_one(x, what) for x in loads])
 
+    measures = [("rps", "req/s"), ("p50", "ms"), ("p99", "ms")]
+    if all(x.cpu_per_request is not None for x in a + p + a2):
+        measures.append(("cpu", "µs"))
+    label = {"rps": "requests per second", "p50": "p50 latency", "p99": "p99 latency",
+             "cpu": "service CPU per request"}  # fmt: skip
     out = []
     for ref_name, ref in (("pins-python", p), ("apins", a2)):
         aa = " (A/A: apins against itself)" if ref_name == "apins" else ""
-        for what, unit in (("rps", "req/s"), ("p50", "ms"), ("p99", "ms")):
+        for what, unit in measures:
             av, rv = stat(a, what), stat(ref, what)
             ratio = (av / rv if what == "rps" else rv / av) if av > 0 and rv > 0 else None
-            label = {"rps": "requests per second", "p50": "p50 latency", "p99": "p99 latency"}
             failures = sum(x.failed for x in a) + sum(x.failed for x in ref)
             out.append(Row(
                 GROUP, f"{name}: {label[what]}{aa}", unit=unit, apins=av, reference=ref_name,
@@ -185,6 +225,8 @@ def _rows(name: str, a: list[Load], p: list[Load], a2: list[Load], note: str) ->
 def _one(load: Load, what: str) -> float:
     if what == "rps":
         return load.rps
+    if what == "cpu":
+        return load.cpu_per_request or 0.0
     return load.quantile(0.5 if what == "p50" else 0.99) * 1000
 
 
@@ -208,12 +250,12 @@ def load(ctx: Context) -> list[Row]:
             a2: list[Load] = []
             p: list[Load] = []
 
+            for s in services.values():  # first answers of a route: not measured
+                s.load(path, requests=WARM_UP, seconds=seconds)
             plan = [("apins", a), ("pins", p), ("apins", a2)]
             for i in range(ctx.runs):
                 for kind, out in plan if i % 2 == 0 else plan[::-1]:
-                    url = services[kind].url
-                    out.append(asyncio.run(generate(url, path, requests=requests,
-                                                    seconds=seconds)))  # fmt: skip
+                    out.append(services[kind].load(path, requests=requests, seconds=seconds))
             rows += _rows(f"GET {path}", a, p, a2, note)
     finally:
         for s in services.values():
