@@ -141,8 +141,7 @@ def _shared_session(profile: str | None) -> Any:
     holds the AWS_* environment, so a changed environment gets a fresh session."""
     from aiobotocore.session import AioSession
 
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    key = (profile, threading.get_ident(), env)
+    key = (profile, threading.get_ident(), _aws_env())
     session = _SESSIONS.get(key)
     if session is None:
         session = AioSession(profile=profile)
@@ -151,6 +150,17 @@ def _shared_session(profile: str | None) -> Any:
             _SESSIONS.pop(next(iter(_SESSIONS)))
         _SESSIONS[key] = session
     return session
+
+
+#: URL templates learnt from botocore (None: an unexpected shape, botocore presigns), by
+#: everything that shapes its URLs: a new store of a known bucket presigns its first request
+#: at once, without a botocore client (10-20 ms of CPU to build, for two presigned URLs)
+_TEMPLATES: dict[tuple[Any, ...], UrlTemplate | None] = {}
+_TEMPLATES_MAX = 64
+
+
+def _aws_env() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
 
 
 @functools.cache
@@ -382,24 +392,38 @@ class S3Store:
         return signer.url(signer.template.list_path, query, keys)
 
     async def _url_signer(self) -> Presigner | None:
-        """The bucket's presigner, learnt from two URLs botocore presigns once per store."""
+        """The bucket's presigner, from the URL shape botocore presigns (learnt once per
+        process for each bucket, endpoint, region, profile and AWS_* environment)."""
         if not self._signer_learnt:
-            client = await self._get_client()
-            probe = "apins-probe"
-            obj = await client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60
-            )
-            listing = await client.generate_presigned_url(
-                "list_objects_v2", Params={"Bucket": self.bucket, "Prefix": ""}, ExpiresIn=60
-            )
-            template = UrlTemplate.learn(str(obj), probe, str(listing))
-            if template is not None and template.region is None and not self.anonymous:
-                template = None  # botocore did not sign: keep its way
-            if template is None:
-                log.debug("presigning through botocore: unexpected presigned URL shape")
+            where = (self.endpoint_url, self.region, self.bucket, self.anonymous, self.profile)
+            key = (*where, _aws_env())
+            if key in _TEMPLATES:
+                template = _TEMPLATES[key]
+            else:
+                template = await self._learn_template()
+                if len(_TEMPLATES) >= _TEMPLATES_MAX:
+                    _TEMPLATES.pop(next(iter(_TEMPLATES)))
+                _TEMPLATES[key] = template
             self._signer = Presigner(template) if template is not None else None
             self._signer_learnt = True
         return self._signer
+
+    async def _learn_template(self) -> UrlTemplate | None:
+        """The bucket's URL shape, from two URLs botocore presigns (None: unexpected)."""
+        client = await self._get_client()
+        probe = "apins-probe"
+        obj = await client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60
+        )
+        listing = await client.generate_presigned_url(
+            "list_objects_v2", Params={"Bucket": self.bucket, "Prefix": ""}, ExpiresIn=60
+        )
+        template = UrlTemplate.learn(str(obj), probe, str(listing))
+        if template is not None and template.region is None and not self.anonymous:
+            template = None  # botocore did not sign: keep its way
+        if template is None:
+            log.debug("presigning through botocore: unexpected presigned URL shape")
+        return template
 
     async def _signing_keys(self) -> Keys | None:
         """The credentials the client signs with now (None: anonymous requests)."""
@@ -408,6 +432,8 @@ class S3Store:
         access_key, secret_key, token = self._secrets
         if access_key is not None and secret_key is not None:
             return Keys(access_key, secret_key, token)
+        if self._session is None:  # no client made yet: the session it would use
+            self._session = _shared_session(self.profile)
         creds = await self._session.get_credentials()
         if creds is None:
             from botocore.exceptions import NoCredentialsError
