@@ -79,3 +79,12 @@ def test_a_load_run_measures_the_cpu_of_the_service_process(tmp_path: Path) -> N
     # answering 300 requests takes some CPU (ticks of 10 ms), and far less than the run lasted
     assert 0 < load.cpu < load.seconds + 1
     assert 1 < load.cpu_per_request < 100_000
+
+
+def test_aa_rows_show_the_spread_of_the_second_series() -> None:
+    a = [_load(1000, 0.3), _load(1000, 0.4)]  # 300 and 400 µs per request
+    a2 = [_load(1000, 0.5), _load(1000, 0.9)]  # 500 and 900 µs
+    rows = {r.scenario: r for r in _rows("GET /x", a, a, a2, "note")}
+    aa = rows["GET /x: service CPU per request (A/A: apins against itself)"].to_json()
+    assert aa["apins"] == pytest.approx(350) and aa["apins_range"] == pytest.approx((300, 400))
+    assert aa["ref_value"] == pytest.approx(700) and aa["ref_range"] == pytest.approx((500, 900))
