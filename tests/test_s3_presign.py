@@ -4,6 +4,7 @@ moto."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import apins
 from apins.errors import StoreAccessError
 from apins.settings import TransferSettings
 from apins.stores._sigv4 import Keys, Presigner, UrlTemplate
+from apins.stores.base import PreconditionFailed
 from apins.stores.s3 import S3Store
 from tests.servers import NginxServer, S3Server
 
@@ -144,6 +146,45 @@ def test_keys_repr_hides_the_secret() -> None:
     assert "very-secret-value" not in repr(keys) and "token-value" not in repr(keys)
 
 
+@pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzE+token/with=chars"])
+@pytest.mark.parametrize(("endpoint", "region", "style"), CONFIGS)
+def test_signed_write_headers_equal_botocores(
+    endpoint: str | None,
+    region: str,
+    style: str | None,
+    token: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PutObject (with Content-MD5) and CopyObject headers signed like botocore's SigV4."""
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    client = _client(endpoint, region, style, token)
+    presigner = Presigner(_template(client, "my-bucket"))
+    keys = Keys("AKIDEXAMPLE", "wJalr/XUtnFEMI+K7MDENG=bPxRfiCY", token)
+    when = datetime(2026, 11, 29, 23, 59, 58, tzinfo=timezone.utc)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
+    auth = botocore.auth.S3SigV4Auth(
+        Credentials("AKIDEXAMPLE", "wJalr/XUtnFEMI+K7MDENG=bPxRfiCY", token), "s3", region
+    )
+    writes = [
+        ({"Content-MD5": "XUFAKrxLKna5cZ2REBfFkg=="}, b"hello"),
+        ({"x-amz-copy-source": "b/a%20b/c.bin", "x-amz-copy-source-if-match": '"e1"'}, b""),
+    ]
+    for key in KEYS:
+        path = presigner.template.object_path(key)
+        for headers, body in writes:
+            sha = hashlib.sha256(body).hexdigest()
+            ours = presigner.headers("PUT", path, headers, sha, keys, when=when)
+            theirs = AWSRequest(
+                "PUT", presigner.template.origin + path, headers=dict(headers), data=body
+            )
+            theirs.headers["X-Amz-Content-SHA256"] = sha
+            auth.add_auth(theirs)
+            assert ours["Authorization"] == theirs.headers["Authorization"], key
+
+
 # -- real servers ----------------------------------------------------------------------------
 
 
@@ -189,6 +230,38 @@ async def test_reads_and_listings_with_own_signatures(server: S3Server) -> None:
             assert b"".join([c async for c in stream.chunks(1024)]) == b"of"
         finally:
             await stream.aclose()
+    finally:
+        await store.aclose()
+
+
+async def test_writes_and_copies_with_own_signatures(server: S3Server) -> None:
+    """put_bytes and copy_from sign their own requests: botocore sends none of them."""
+    bucket = server.make_bucket()
+    real = [k for k in KEYS if not k.endswith("/") and "//" not in k]
+    store = _store(server, bucket, "pre fix")
+    try:
+        for k in real:
+            put = await store.put_bytes(f"a/{k}", f"body of {k}".encode())
+            info = (await store.list(f"a/{k}"))[0]
+            assert put.etag == info.etag
+            copied = await store.copy_from(store, f"a/{k}", f"b/{k}", info=info)
+            assert copied is not None and copied.etag == info.etag
+            assert await _read(store, f"b/{k}") == f"body of {k}".encode()
+        assert isinstance(store._signer, Presigner)
+        n = len(real)
+        assert (store.request_counts["PutObject"], store.request_counts["CopyObject"]) == (n, n)
+        client = await store._get_client()
+        sent: list[str] = []
+        client.meta.events.register("before-send.s3", lambda **kw: sent.append("x"))
+        await store.put_bytes("c", b"x")
+        await store.copy_from(store, "c", "d", info=(await store.list("c"))[0])
+        assert sent == []
+        if server.kind == "seaweedfs":  # moto ignores x-amz-copy-source-if-match
+            # a changed source fails its copy (If-Match on the listed ETag)
+            stale = (await store.list("c"))[0]
+            await store.put_bytes("c", b"changed")
+            with pytest.raises(PreconditionFailed):
+                await store.copy_from(store, "c", "e", info=stale)
     finally:
         await store.aclose()
 

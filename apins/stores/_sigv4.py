@@ -1,4 +1,5 @@
-"""SigV4 query-string presigning of S3 GET requests, without botocore's request pipeline.
+"""SigV4 signing of S3 requests without botocore's request pipeline: presigned GET URLs
+(reads, listings) and signed headers for small writes (PutObject of data.txt, CopyObject).
 
 botocore spends about 0.4 ms of CPU on every presigned URL (event hooks, endpoint rules,
 request objects); the signature itself is four cached HMACs and one SHA-256. Where a
@@ -146,6 +147,45 @@ class Presigner:
         key = self._signing_key(keys.secret_key, day, region)
         signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         return _join(t.origin + path, [*signed, ("X-Amz-Signature", signature)])
+
+    def headers(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        payload_sha256: str,
+        keys: Keys,
+        *,
+        when: datetime | None = None,
+    ) -> dict[str, str]:
+        """``headers`` plus the SigV4 Authorization for ``method path`` (no query) with a
+        body whose SHA-256 is ``payload_sha256``; every given header is signed."""
+        t = self.template
+        region = t.region
+        if region is None:
+            raise ValueError("this URL template has no signing region")
+        stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+        day = stamp[:8]
+        scope = f"{day}/{region}/s3/aws4_request"
+        out = dict(headers)
+        out["x-amz-date"] = stamp
+        out["x-amz-content-sha256"] = payload_sha256
+        if keys.token is not None:
+            out["x-amz-security-token"] = keys.token
+        pairs = [*out.items(), ("host", t.host)]
+        signed = sorted((k.lower(), " ".join(v.split())) for k, v in pairs)
+        names = ";".join(k for k, _ in signed)
+        lines = "".join(f"{k}:{v}\n" for k, v in signed)
+        canonical = f"{method}\n{path}\n\n{lines}\n{names}\n{payload_sha256}"
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
+        key = self._signing_key(keys.secret_key, day, region)
+        signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        out["Authorization"] = (
+            f"{_ALGORITHM} Credential={keys.access_key}/{scope}, SignedHeaders={names}, "
+            f"Signature={signature}"
+        )
+        return out
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
