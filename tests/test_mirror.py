@@ -244,6 +244,59 @@ async def test_s3_to_s3_same_endpoint_copies_server_side(seaweed: S3Server, tmp_
     assert s3_objects(seaweed, b, "two/deeper/") == s3_objects(seaweed, a, "one/")
 
 
+async def test_s3_to_s3_requests_per_version(seaweed: S3Server, tmp_path: Path) -> None:
+    """Counted at the proxy: one listing per board, then per version one GET (data.txt), one
+    CopyObject per file and one PUT (data.txt, last); a re-run lists and sends nothing more."""
+    a, b = seaweed.make_bucket("req-a"), seaweed.make_bucket("req-b")
+    async with s3_board(seaweed, a, "src", tmp_path / "c1") as s3a:
+        written = await fill(s3a, 4, 3)
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
+        for run in range(2):
+            seen = len(proxy.requests)
+            async with (
+                s3_board(via, a, "src", tmp_path / f"c2{run}") as s3a,
+                s3_board(via, b, "dst", tmp_path / f"c3{run}") as s3b,
+            ):
+                report = await apins.mirror(s3a, s3b)
+            assert report.ok
+            kinds: dict[str, int] = {}
+            for r in proxy.requests[seen:]:
+                kind = r.method
+                if "list-type=" in r.path:
+                    kind = "LIST"
+                elif r.method == "PUT" and "x-amz-copy-source" in r.headers:
+                    kind = "COPY"
+                kinds[kind] = kinds.get(kind, 0) + 1
+            n = 0 if run else 12  # versions to copy
+            assert refs(report.copied) == (expected(written) if n else set())
+            assert kinds == {"LIST": 2, **({"GET": n, "COPY": n, "PUT": n} if n else {})}
+
+
+async def test_s3_to_s3_starts_the_biggest_versions_first(
+    seaweed: S3Server, tmp_path: Path
+) -> None:
+    """A big copy started last would run alone at the end: versions go biggest first."""
+    a, b = seaweed.make_bucket("big-a"), seaweed.make_bucket("big-b")
+    async with s3_board(seaweed, a, "src", tmp_path / "c1") as s3a:
+        await fill(s3a, 3, 2)
+        old = await write_files(s3a, "blob", [big_file(tmp_path / "s.bin", 1000)], T0)
+        new = await write_files(
+            s3a, "blob", [big_file(tmp_path / "b.bin", 3 * 1024 * 1024, seed=1)],
+            T0 + timedelta(seconds=5),
+        )  # fmt: skip
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
+        async with (
+            s3_board(via, a, "src", tmp_path / "c2") as s3a,
+            s3_board(via, b, "dst", tmp_path / "c3") as s3b,
+        ):
+            report = await apins.mirror(s3a, s3b, concurrency=1)
+    assert report.ok and len(report.copied) == 8
+    copies = [r.path for r in proxy.requests if "x-amz-copy-source" in r.headers]
+    assert f"/blob/{new}/" in copies[0] and f"/blob/{old}/" in copies[1], copies
+
+
 async def test_s3_to_s3_across_endpoints_streams(
     seaweed: S3Server, moto: S3Server, tmp_path: Path
 ) -> None:

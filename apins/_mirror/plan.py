@@ -21,6 +21,7 @@ from ..backends.base import Backend
 from ..backends.path import PathBackend
 from ..errors import BoardNotFound, PinNotFound, PinsError, VersionConflict
 from ..meta import AnyMeta, parse_created
+from ..names import validate_pin_name
 from ..versions import VersionInfo, version_name
 
 T = TypeVar("T")
@@ -116,12 +117,45 @@ async def gather_bounded(
     return out  # type: ignore[return-value]
 
 
-async def side_versions(
-    backend: Backend, pin: str, limit: anyio.CapacityLimiter, *, missing_ok: bool
-) -> list[SideVersion]:
-    """Every complete version of ``pin`` on ``backend``, oldest first, with portable names."""
+#: pin -> versions (oldest first) from one listing of a whole path board
+Listing = dict[str, list[VersionInfo]]
+
+
+async def board_listing(backend: Backend, *, missing_ok: bool) -> Listing | None:
+    """One listing of a whole board in the plain key layout (None for other boards, URL
+    boards included: they name versions per pin); a target board that does not exist yet
+    (``missing_ok``) lists as empty."""
+    if type(backend) is not PathBackend:
+        return None
     try:
-        infos = await backend.list_versions(pin)
+        return await backend.versions_by_pin()
+    except BoardNotFound:
+        if missing_ok:
+            return {}
+        raise
+
+
+async def _versions(backend: Backend, pin: str, listing: Listing | None) -> list[VersionInfo]:
+    if listing is None:
+        return await backend.list_versions(pin)
+    validate_pin_name(pin)
+    if not listing.get(pin):
+        raise PinNotFound(f"Pin {pin!r} does not exist on this board.")
+    return listing[pin]
+
+
+async def side_versions(
+    backend: Backend,
+    pin: str,
+    limit: anyio.CapacityLimiter,
+    *,
+    missing_ok: bool,
+    listing: Listing | None = None,
+) -> list[SideVersion]:
+    """Every complete version of ``pin`` on ``backend``, oldest first, with portable names
+    (from ``listing`` when given, else from a listing of the pin)."""
+    try:
+        infos = await _versions(backend, pin, listing)
     except (PinNotFound, BoardNotFound):
         if missing_ok:
             return []
@@ -193,11 +227,15 @@ async def plan_pin(
     since: datetime | None,
     delete: bool,
     limit: anyio.CapacityLimiter,
+    listings: tuple[Listing | None, Listing | None] = (None, None),
 ) -> PinPlan:
-    """Diff one pin: copy what the target lacks, skip what it has, delete what the source lost."""
+    """Diff one pin: copy what the target lacks, skip what it has, delete what the source lost.
+
+    ``listings``: whole-board listings of the source and the target, when the caller made
+    them (one request each instead of one per pin and side)."""
     tpin = target_pin_name(pin)
-    found = await side_versions(source, pin, limit, missing_ok=False)
-    there = await side_versions(target, tpin, limit, missing_ok=True)
+    found = await side_versions(source, pin, limit, missing_ok=False, listing=listings[0])
+    there = await side_versions(target, tpin, limit, missing_ok=True, listing=listings[1])
     plan = PinPlan(pin, tpin)
     by_name = {v.name: v for v in there}
     for sv in await select(source, pin, found, versions, since):

@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING
 import anyio
 
 from .._one_error import public_verb
+from ..backends.path import PathBackend
 from ..errors import BoardNotFound, PinsError, ReadOnlyBoard
 from ..stores.base import ProgressCallback
 from ..transfer.progress import Progress, progress_scope
 from .copy import VersionCopier
 from .plan import (
+    Listing,
     PinPlan,
     SideVersion,
     SinceArg,
     VersionsArg,
+    board_listing,
     check_versions_arg,
     gather_bounded,
     parse_since,
@@ -123,18 +126,23 @@ async def mirror(
     started = time.monotonic()
     run = _Run(MirrorReport(dry_run=dry_run), stop_on_error, concurrency)
     pins = [names] if isinstance(names, str) else (list(names) if names is not None else None)
+    listings: tuple[Listing | None, Listing | None] = (None, None)
     if pins is None:
-        pins = await source.pin_list()  # a missing source board raises BoardNotFound here
+        # path boards: one listing per side serves every pin (a missing source board
+        # raises BoardNotFound here)
+        listed = await board_listing(source.backend, missing_ok=False)
+        pins = sorted(listed) if listed is not None else await source.pin_list()
         if delete and not pins and not allow_empty_source:
             await _refuse_to_empty(source, target)
+        listings = (listed, await board_listing(target.backend, missing_ok=True))
     every_pin = pins
     if shard is not None:
         pins = [p for p in every_pin if in_shard(p, shard)]
-    plans = await _plan_all(source, target, pins, versions, cutoff, delete, run)
+    plans = await _plan_all(source, target, pins, versions, cutoff, delete, run, listings)
     run.check_stop()
     orphans: list[PinPlan] = []
     if delete and names is None:
-        orphans = await _orphan_pins(target, plans, run, every_pin, shard)
+        orphans = await _orphan_pins(target, plans, run, every_pin, shard, listings[1])
     run.check_stop()
     if dry_run:
         await _dry_run(source, plans, orphans, run)
@@ -192,14 +200,15 @@ async def _plan_all(
     since: datetime | None,
     delete: bool,
     run: _Run,
+    listings: tuple[Listing | None, Listing | None],
 ) -> list[PinPlan]:
     found: list[PinPlan | None] = [None] * len(pins)
 
     async def one(i: int) -> None:
         async def work() -> None:
             found[i] = await plan_pin(
-                source.backend, target.backend, pins[i],
-                versions=versions, since=since, delete=delete, limit=run.meta,
+                source.backend, target.backend, pins[i], versions=versions, since=since,
+                delete=delete, limit=run.meta, listings=listings,
             )  # fmt: skip
 
         await run.guarded(pins[i], None, work)
@@ -232,6 +241,7 @@ async def _orphan_pins(
     run: _Run,
     every_pin: list[str] | None,
     shard: Shard | None,
+    listing: Listing | None,
 ) -> list[PinPlan]:
     """Target pins the source does not have at all (delete=True without names=).
 
@@ -240,10 +250,13 @@ async def _orphan_pins(
     """
     kept = {p.target_pin for p in plans} | {target_pin_name(p) for p in run.failed_pins}
     kept |= {target_pin_name(p) for p in every_pin or ()}
-    orphans = [n for n in await _target_pins(target) if n not in kept and in_shard(n, shard)]
+    there_pins = sorted(listing) if listing is not None else await _target_pins(target)
+    orphans = [n for n in there_pins if n not in kept and in_shard(n, shard)]
 
     async def versions_of(name: str) -> PinPlan:
-        there = await side_versions(target.backend, name, run.meta, missing_ok=True)
+        there = await side_versions(
+            target.backend, name, run.meta, missing_ok=True, listing=listing
+        )
         return PinPlan(name, name, delete=there)
 
     return await gather_bounded(run.meta, [lambda n=n: versions_of(n) for n in orphans])  # type: ignore[misc]
@@ -270,18 +283,23 @@ async def _dry_run(source: Board, plans: list[PinPlan], orphans: list[PinPlan], 
         report.deleted += [VersionRef(plan.target_pin, v.name) for v in plan.delete]
 
 
-def _jobs(plans: list[PinPlan], per_pin: bool) -> Iterator[tuple[PinPlan, list[SideVersion]]]:
-    """Units of work: one version each, or (per_pin) each pin's versions in order."""
+def _jobs(
+    plans: list[PinPlan], per_pin: bool, sizes: dict[str, int]
+) -> Iterator[tuple[PinPlan, list[SideVersion]]]:
+    """Units of work: one version each, or (per_pin) each pin's versions in order.
+
+    Single versions go round-robin over pins (every pin makes progress early), the biggest
+    versions by ``sizes`` (``pin/version`` -> listed bytes) first: a big copy started last
+    would run alone at the end while the rest of the machine idles."""
     if per_pin:
         for plan in plans:
             if plan.copy:
                 yield plan, plan.copy
         return
     depth = max((len(p.copy) for p in plans), default=0)
-    for i in range(depth):  # round-robin over pins: every pin makes progress early
-        for plan in plans:
-            if i < len(plan.copy):
-                yield plan, [plan.copy[i]]
+    jobs = [(p, [p.copy[i]]) for i in range(depth) for p in plans if i < len(p.copy)]
+    jobs.sort(key=lambda job: -sizes.get(f"{job[0].pin}/{job[1][0].id}", 0))
+    yield from jobs
 
 
 async def _copy_all(
@@ -294,7 +312,9 @@ async def _copy_all(
     copier = VersionCopier(source.backend, target.backend, run.files, progress)
     # boards without portable version names (Connect) get versions oldest first, one by one,
     # so that the newest copied version ends up the active one
-    jobs = _jobs(plans, per_pin=not path_like(target.backend))
+    src = source.backend
+    sizes = src.listed_sizes() if type(src) is PathBackend else {}
+    jobs = _jobs(plans, per_pin=not path_like(target.backend), sizes=sizes)
     report = run.report
 
     async def worker() -> None:

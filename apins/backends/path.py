@@ -171,6 +171,26 @@ class PathBackend:
             if vs
         }
 
+    def listed_sizes(self) -> dict[str, int]:
+        """Bytes under each ``pin/version`` in the listings seen so far (data.txt included)."""
+        out: dict[str, int] = {}
+        for key, info in self._known.items():
+            pin, _, rest = key.partition("/")
+            version, _, name = rest.partition("/")
+            if name:
+                where = f"{pin}/{version}"
+                out[where] = out.get(where, 0) + info.size
+        return out
+
+    async def versions_by_pin(self) -> dict[str, list[VersionInfo]]:
+        """Every pin's complete versions, oldest first, from one listing of the whole board
+        (no cache fallback: for callers such as ``mirror`` that need the board itself)."""
+        found = await self._complete_versions("")
+        return {
+            pin: sort_versions([VersionInfo.from_name(v) for v in vs])
+            for pin, vs in sorted(found.items())
+        }
+
     async def list_versions(self, name: str) -> list[VersionInfo]:
         validate_pin_name(name)
         try:
