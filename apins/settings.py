@@ -11,7 +11,8 @@ MiB = 1024 * 1024
 class TransferSettings:
     """How bytes move. Memory in flight is bounded by ``max_concurrency * part_size``."""
 
-    #: files at least this large download as concurrent byte ranges
+    #: files at least this large download as concurrent byte ranges; a body this large on
+    #: plain HTTP (no TLS) is read from the socket into one reused buffer, not through aiohttp
     range_threshold: int = 32 * MiB
     #: files at least this large upload as multipart
     multipart_threshold: int = 32 * MiB

@@ -86,7 +86,7 @@ class PresignedReader:
             finally:
                 resp.release()
             raise _error(resp.status, body, key, where, if_none_match, headers=resp.headers)
-        return _stream(resp, key)
+        return _stream(resp, key, self._settings)
 
     async def get_list_page(self, url: str, where: str) -> dict[str, Any]:
         """GET a presigned ListObjectsV2 URL and parse the page."""
@@ -152,7 +152,9 @@ def _exact(url: str) -> Any:
     return URL(url, encoded=True)
 
 
-def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
+def _stream(
+    resp: aiohttp.ClientResponse, key: str, settings: TransferSettings | None = None
+) -> BodyStream:
     first, length, total, ranged = body_span(resp)
     etag = resp.headers.get("ETag")
     if etag and not etag.startswith(('"', "W/")):
@@ -162,7 +164,8 @@ def _stream(resp: aiohttp.ClientResponse, key: str) -> BodyStream:
         when = parsedate_to_datetime(modified) if modified else None
     except (TypeError, ValueError):
         when = None
-    return BodyStream(resp, ObjectInfo(key, total, etag, when), first, length, ranged)
+    info = ObjectInfo(key, total, etag, when)
+    return BodyStream(resp, info, first, length, ranged, settings)
 
 
 def _error(

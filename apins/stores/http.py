@@ -80,13 +80,38 @@ class BodyStream:
     """An open GET body; transport failures while reading become TransientError."""
 
     def __init__(
-        self, resp: aiohttp.ClientResponse, info: ObjectInfo, start: int, length: int, ranged: bool
+        self,
+        resp: aiohttp.ClientResponse,
+        info: ObjectInfo,
+        start: int,
+        length: int,
+        ranged: bool,
+        settings: TransferSettings | None = None,
     ) -> None:
         self._resp = resp
         self.info = info
         self.start = start
         self.length = length
         self.ranged = ranged
+        #: the store's settings; without them the body always goes through aiohttp
+        self._settings = settings
+        #: True once :meth:`views` reads the body from the socket into a reused buffer
+        self.reusing = False
+
+    async def views(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[memoryview | bytes]:
+        """Like :meth:`chunks`, but a yielded view may be a reused buffer, valid only until
+        the next one is asked for: a large plain-HTTP body is then read from the socket
+        into that buffer, without aiohttp's copy and per-read work (:mod:`._rawbody`)."""
+        from ._rawbody import raw_eligible, raw_views
+
+        s = self._settings
+        if s is None or not raw_eligible(self._resp, s.range_threshold):
+            async for chunk in self.chunks(chunk_size):
+                yield chunk
+            return
+        self.reusing = True
+        async for view in raw_views(self._resp, chunk_size, s.read_timeout):
+            yield view
 
     async def chunks(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
         """Yield the body in chunks of at most ``chunk_size`` bytes: the pieces as they came
@@ -110,7 +135,9 @@ class BodyStream:
                     yield chunk[i : i + chunk_size]
 
     async def aclose(self) -> None:
-        if self._resp.content.at_eof():
+        if self.reusing:  # aiohttp's parser still expects the body read past it
+            self._resp.close()
+        elif self._resp.content.at_eof():
             self._resp.release()
         else:  # a half-read body: drop the connection rather than drain it
             self._resp.close()
@@ -401,10 +428,10 @@ class HTTPStore:
             first, last, total = int(m.group(1)), int(m.group(2)), m.group(3)
             size = int(total) if total != "*" else -1
             info = self._info(key, resp.headers, size)
-            return BodyStream(resp, info, first, last - first + 1, ranged=True)
+            return BodyStream(resp, info, first, last - first + 1, True, self.settings)
         size = resp.content_length if resp.content_length is not None else -1
         info = self._info(key, resp.headers, size)
-        return BodyStream(resp, info, 0, size, ranged=not want_range)
+        return BodyStream(resp, info, 0, size, not want_range, self.settings)
 
     # -- not possible over plain HTTP ----------------------------------------------------------
 

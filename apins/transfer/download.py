@@ -143,8 +143,12 @@ class _Job:
         queued = 0  # bytes in batch
         limit = self.settings.chunk_size
         watch = span.watch
+        views = getattr(stream, "views", None)  # chunks that may be views of one reused buffer
+        body = views(limit) if views is not None else stream.chunks(limit)
         try:
-            async for chunk in stream.chunks(limit):
+            async for chunk in body:
+                # a reused buffer is written before the next chunk overwrites it
+                flush_at = 1 if getattr(stream, "reusing", False) else limit
                 if watch is not None:
                     watch(len(chunk))
                 chunk_start = body_pos
@@ -156,7 +160,7 @@ class _Job:
                         batch.append(memoryview(chunk)[lo - chunk_start : hi - chunk_start])
                         queued += hi - lo
                         lo = hi
-                    if queued >= limit:
+                    if queued >= flush_at:
                         await self._flush(batch, span)
                         queued = 0
                     if lo < span.end or span.more is None or not span.more(span):
@@ -172,6 +176,9 @@ class _Job:
                     f"connection to {self.key} dropped at byte {span.pos}; resuming from there"
                 ) from None
         finally:
+            closing = getattr(body, "aclose", None)  # a generator left mid-way lets go now
+            if closing is not None:
+                await closing()
             await stream.aclose()
 
     async def _flush(self, batch: list[memoryview], span: _Span) -> None:
