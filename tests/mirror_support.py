@@ -7,9 +7,7 @@ import random
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import apins
 from apins.board import Board
 from apins.settings import MiB, TransferSettings
 from tests.servers import S3Server
@@ -27,19 +25,6 @@ SMALL_PARTS = TransferSettings(
     backoff_base=0.01,
     backoff_max=0.05,
 )
-
-
-def s3_board(server: S3Server, bucket: str, prefix: str, cache: Path, **kw: Any) -> Board:
-    """An apins S3 board on ``server`` (its own cache folder)."""
-    return apins.board_s3(
-        f"{bucket}/{prefix}",
-        endpoint_url=server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        cache=cache,
-        **kw,
-    )
 
 
 async def fill(board: Board, pins: int, versions: int, *, tag: str = "") -> dict[str, list[str]]:

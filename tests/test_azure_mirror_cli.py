@@ -15,7 +15,6 @@ from tests.mirror_support import (
     cli_env,
     fill,
     folder_files,
-    s3_board,
     s3_objects,
     write_files,
 )
@@ -45,7 +44,7 @@ async def test_s3_to_azure_to_folder(
     sb, ac = seaweed.make_bucket("to-az"), azurite.make_container("from-s3")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, sb, "s3side", tmp_path / "c1", settings=SMALL_PARTS) as s3,
+        seaweed.board(f"{sb}/s3side", cache=tmp_path / "c1", settings=SMALL_PARTS) as s3,
         az_board(azurite, ac, "azside", tmp_path / "c2") as az,
         apins.board_folder(tmp_path / "back") as back,
     ):

@@ -33,15 +33,12 @@ def make_board(
     server: S3Server, bucket: str, prefix: str = "team/pins", cache: Path | bool | None = None,
     endpoint: str | None = None, **kw: object,
 ) -> Board:  # fmt: skip
-    return apins.board_s3(
+    return server.board(
         f"{bucket}/{prefix}",
-        endpoint_url=endpoint or server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
+        endpoint_url=endpoint,
         settings=SMALL,
         cache=cache if cache is not None else False,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -164,11 +161,9 @@ async def test_offline_mode_serves_cache_with_warning(seaweed: S3Server, tmp_pat
         assert (await b.pin_read("o")).num_rows == 4
     # the proxy is gone: the same endpoint cannot be reached any more
     fast_fail = TransferSettings(retries=1, backoff_base=0.01, connect_timeout=1.0)
-    async with apins.board_s3(
-        f"{bucket}/team/pins", endpoint_url=proxy.url, region=seaweed.region,
-        access_key=seaweed.access_key, secret_key=seaweed.secret_key, cache=cache,
-        settings=fast_fail,
-    ) as offline:  # fmt: skip
+    async with seaweed.board(
+        f"{bucket}/team/pins", endpoint_url=proxy.url, cache=cache, settings=fast_fail
+    ) as offline:
         with pytest.warns(RuntimeWarning, match="offline"):
             assert (await offline.pin_read("o")).num_rows == 4
         with pytest.raises(OfflineError):

@@ -581,14 +581,7 @@ def test_board_url_arguments() -> None:
 async def test_s3_board_manifest_read_over_http(moto: S3Server, pins_cache_dir: Path) -> None:
     """write_board_manifest on an S3 board yields a board_url-readable bucket (public objects)."""
     bucket = moto.make_bucket("url")
-    s3 = apins.board_s3(
-        f"{bucket}/team",
-        endpoint_url=moto.endpoint_url,
-        region=moto.region,
-        access_key=moto.access_key,
-        secret_key=moto.secret_key,
-        cache=pins_cache_dir / "s3",
-    )
+    s3 = moto.board(f"{bucket}/team", cache=pins_cache_dir / "s3")
     async with s3:
         await s3.pin_write({"v": 1}, "js", type="json", created=_when(1))
         await s3.pin_write({"v": 2}, "js", type="json", created=_when(2))

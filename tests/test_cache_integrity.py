@@ -5,31 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-import apins
-from apins.board import Board
-from tests._helpers import HELPERS, PYTHON, subprocess_env, trials
+from tests._helpers import HELPERS, subprocess_env, trials
+from tests._helpers.workers import WorkerPool
 from tests.servers import S3Server
 
 WORKER = str(HELPERS / "board_worker.py")
 DATA = {"k": list(range(2000)), "s": "x" * 500}
-
-
-def s3_board(server: S3Server, path: str, cache: Path) -> Board:
-    return apins.board_s3(
-        path,
-        endpoint_url=server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        cache=cache,
-    )
 
 
 def damage(path: Path, how: str) -> None:
@@ -51,7 +38,7 @@ async def test_altered_cache_entry_is_detected_and_fetched_again(
 ) -> None:
     bucket = seaweed.make_bucket()
     cache = tmp_path / "cache"
-    async with s3_board(seaweed, f"{bucket}/b", cache) as board:
+    async with seaweed.board(f"{bucket}/b", cache=cache) as board:
         await board.pin_write(DATA, "p", type="json")
         assert await board.pin_read("p") == DATA  # now cached
         (cached,) = [Path(p) for p in await board.pin_download("p")]
@@ -61,7 +48,7 @@ async def test_altered_cache_entry_is_detected_and_fetched_again(
         assert await board.pin_read("p") == DATA
         assert cached.read_bytes() == good  # fetched again into the cache
         damage(cached, how)
-    async with s3_board(seaweed, f"{bucket}/b", cache) as board:
+    async with seaweed.board(f"{bucket}/b", cache=cache) as board:
         (path,) = await board.pin_download("p")
         assert Path(path).read_bytes() == good
 
@@ -69,7 +56,7 @@ async def test_altered_cache_entry_is_detected_and_fetched_again(
 async def test_touching_a_cached_file_keeps_it(seaweed: S3Server, tmp_path: Path) -> None:
     bucket = seaweed.make_bucket()
     cache = tmp_path / "cache"
-    async with s3_board(seaweed, f"{bucket}/b", cache) as board:
+    async with seaweed.board(f"{bucket}/b", cache=cache) as board:
         await board.pin_write(DATA, "p", type="json")
         (first,) = await board.pin_download("p")
         ino = os.stat(first).st_ino
@@ -78,27 +65,11 @@ async def test_touching_a_cached_file_keeps_it(seaweed: S3Server, tmp_path: Path
         assert again == first and os.stat(again).st_ino == ino
 
 
-def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [PYTHON, WORKER, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def first_line(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    return proc.stdout.readline().strip()
-
-
 async def test_cold_readers_and_prune_share_one_cache(seaweed: S3Server, tmp_path: Path) -> None:
     bucket = seaweed.make_bucket()
     cache = tmp_path / "shared-cache"
     rows = 200_000
-    async with s3_board(seaweed, f"{bucket}/b", tmp_path / "writer-cache") as board:
+    async with seaweed.board(f"{bucket}/b", cache=tmp_path / "writer-cache") as board:
         await board.pin_write(pa.table({"i": pa.array(range(rows))}), "t", type="parquet")
     spec: dict[str, Any] = {
         "kind": "s3", "path": f"{bucket}/b", "endpoint": seaweed.endpoint_url,
@@ -106,31 +77,15 @@ async def test_cold_readers_and_prune_share_one_cache(seaweed: S3Server, tmp_pat
     }  # fmt: skip
     env = subprocess_env(**seaweed.env())
     stop = tmp_path / "stop"
-    readers = [
-        spawn(["read-loop", json.dumps(spec), "t", str(trials(8, 40))], env) for _ in range(4)
-    ]
-    pruner = spawn(["prune-loop", json.dumps(spec), str(stop)], env)
-    procs = [*readers, pruner]
-    try:
-        for p in procs:
-            assert first_line(p) == "ready", p.communicate()[1]
-        for p in readers:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in readers:
-            out, err = p.communicate(timeout=240)
-            assert p.returncode == 0, err
-            results.append(json.loads(out.strip().splitlines()[-1]))
+    with WorkerPool(WORKER, env) as pool:
+        readers = [
+            pool.spawn("read-loop", json.dumps(spec), "t", str(trials(8, 40))) for _ in range(4)
+        ]
+        pruner = pool.spawn("prune-loop", json.dumps(spec), str(stop))
+        pool.ready(*readers, pruner)
+        pool.go(*readers)
+        results = [json.loads(lines[-1]) for lines in pool.collect(*readers, timeout=240)]
         stop.touch()
-        out, err = pruner.communicate(timeout=60)
-        assert pruner.returncode == 0, err
-        rounds = json.loads(out.strip().splitlines()[-1])["rounds"]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        rounds = json.loads(pool.collect(pruner, timeout=60)[0][-1])["rounds"]
     assert [r["errors"] for r in results] == [[]] * len(readers)
     assert rounds > 1

@@ -4,41 +4,25 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from pathlib import Path
 
-import pytest
 import xxhash
 
 import apins
 from apins.meta import Meta
 from apins.stores.folder import STAGING_SUFFIX, TMP_PREFIX
-from tests._helpers import HELPERS, PYTHON, file_size, list_files, subprocess_env
+from tests._helpers import HELPERS, file_size, list_files, subprocess_env
+from tests._helpers.workers import Proc, WorkerPool, expect_line
 
 WORKER = str(HELPERS / "pin_worker.py")
 WRITERS = 4
 WRITES_EACH = 5
 
 
-def spawn(*args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:
+def spawn(*args: str, tmpdir: Path | None = None) -> Proc:
     """Start the worker; ``tmpdir`` keeps its scratch files (TMPDIR) inside the test."""
-    return subprocess.Popen(
-        [PYTHON, WORKER, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(**({"TMPDIR": str(tmpdir)} if tmpdir else {})),
-    )
-
-
-def expect_line(proc: subprocess.Popen[str], want: str) -> None:
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != want:
-        proc.kill()
-        _, err = proc.communicate()
-        pytest.fail(f"worker said {line!r} instead of {want!r}; stderr:\n{err}")
+    env = subprocess_env(**({"TMPDIR": str(tmpdir)} if tmpdir else {}))
+    return WorkerPool(WORKER, env).spawn(*args)
 
 
 def hidden_entries(root: Path) -> list[Path]:
@@ -84,34 +68,21 @@ async def test_concurrent_writers_lose_nothing_and_reader_sees_no_torn_version(
     async with apins.board_folder(root) as board:
         await board.pin_write({"writer": -1, "i": -1}, pin, type="json")
     stop = tmp_path / "stop-reading"
-    reader = spawn("read", str(root), pin, str(stop))
-    writers = [spawn("write", str(root), pin, str(w), str(WRITES_EACH)) for w in range(WRITERS)]
-    try:
-        expect_line(reader, "ready")
-        for w in writers:
-            expect_line(w, "ready")
-        for w in writers:  # release them together
-            assert w.stdin is not None
-            w.stdin.write("go\n")
-            w.stdin.flush()
+    with WorkerPool(WORKER, subprocess_env()) as pool:
+        reader = pool.spawn("read", str(root), pin, str(stop))
+        writers = [
+            pool.spawn("write", str(root), pin, str(w), str(WRITES_EACH)) for w in range(WRITERS)
+        ]
+        pool.ready(reader, *writers)
+        pool.go(*writers)  # release them together
         reported: dict[str, tuple[int, int]] = {}
-        for w in writers:
-            out, err = w.communicate(timeout=120)
-            assert w.returncode == 0, err
-            lines = out.strip().splitlines()
-            assert lines[-1] == "done", err
+        for lines in pool.collect(*writers, timeout=120):
+            assert lines[-1] == "done", lines
             for line in lines[:-1]:
                 rec = json.loads(line)
                 reported[rec["version"]] = (rec["writer"], rec["i"])
         stop.touch()
-        out, err = reader.communicate(timeout=120)
-        assert reader.returncode == 0, err
-        result = json.loads(out.strip().splitlines()[-1])
-    finally:
-        for p in [reader, *writers]:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        result = json.loads(pool.collect(reader, timeout=120)[0][-1])
 
     assert result["errors"] == []
     assert result["reads"] >= 1

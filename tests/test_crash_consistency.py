@@ -103,12 +103,8 @@ class Side:
         if kind == "connect":
             return apins.board_connect(self.spec["server"], "key-a", cache=False)
         assert self.server is not None
-        return apins.board_s3(
+        return self.server.board(
             self.spec["path"],
-            endpoint_url=self.server.endpoint_url,
-            region=self.server.region,
-            access_key=self.server.access_key,
-            secret_key=self.server.secret_key,
             cache=False,
             settings=MULTIPART if self.spec.get("multipart") else SINGLE,
         )
@@ -321,10 +317,7 @@ async def test_s3_pin_download_into_cache(seaweed: S3Server, tmp_path: Path) -> 
     for _ in range(TRIALS):
         kill_at_random(["crash-download", json.dumps(spec), PIN], side.env, rng)
         # the cache the killed process used serves only whole, verified files
-        async with apins.board_s3(
-            side.spec["path"], endpoint_url=seaweed.endpoint_url, region=seaweed.region,
-            access_key=seaweed.access_key, secret_key=seaweed.secret_key, cache=cache,
-        ) as board:  # fmt: skip
+        async with seaweed.board(side.spec["path"], cache=cache) as board:
             (path,) = await board.pin_download(PIN)
             assert Path(path).read_bytes() == source.read_bytes()
         await check_peers(side, PIN, tally)

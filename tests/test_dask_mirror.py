@@ -16,7 +16,7 @@ import apins
 from apins.dask import BoardSpec
 from apins.dask import mirror as dask_mirror
 from tests.faultproxy import Fault, FaultProxy, RequestRecord
-from tests.mirror_support import fill, folder_files, s3_board, s3_objects
+from tests.mirror_support import fill, folder_files, s3_objects
 from tests.servers import S3Server
 
 distributed = pytest.importorskip("distributed")
@@ -45,11 +45,11 @@ async def test_dask_mirror_equals_one_process_and_reruns_as_noop(
     client: Any, seaweed: S3Server, tmp_path: Path
 ) -> None:
     bucket = seaweed.make_bucket("dask-a")
-    async with s3_board(seaweed, bucket, "src", tmp_path / "c0") as src:
+    async with seaweed.board(f"{bucket}/src", cache=tmp_path / "c0") as src:
         written = await fill(src, 6, 2)
         async with apins.board_folder(tmp_path / "one") as one_folder:
             await apins.mirror(src, one_folder)
-        async with s3_board(seaweed, bucket, "one", tmp_path / "c1") as one_s3:
+        async with seaweed.board(f"{bucket}/one", cache=tmp_path / "c1") as one_s3:
             await apins.mirror(src, one_s3)
 
     source = BoardSpec(f"s3://{bucket}/src")  # endpoint and keys: the workers' environment
@@ -74,7 +74,7 @@ async def test_worker_killed_mid_run_then_rerun_completes(
     client: Any, seaweed: S3Server, tmp_path: Path
 ) -> None:
     bucket = seaweed.make_bucket("dask-b")
-    async with s3_board(seaweed, bucket, "src", tmp_path / "c0") as src:
+    async with seaweed.board(f"{bucket}/src", cache=tmp_path / "c0") as src:
         await fill(src, 6, 2)
     reached, release = asyncio.Event(), asyncio.Event()
 

@@ -15,7 +15,6 @@ from tests.mirror_support import (
     cli_env,
     fill,
     folder_files,
-    s3_board,
     s3_objects,
     write_files,
 )
@@ -42,7 +41,7 @@ async def test_s3_to_gcs_to_folder(seaweed: S3Server, fakegcs: GCSServer, tmp_pa
     sb, gb = seaweed.make_bucket("to-gcs"), fakegcs.make_bucket("from-s3")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, sb, "s3side", tmp_path / "c1", settings=SMALL_PARTS) as s3,
+        seaweed.board(f"{sb}/s3side", cache=tmp_path / "c1", settings=SMALL_PARTS) as s3,
         gcs_board(fakegcs, gb, "gcsside", tmp_path / "c2") as gcs,
         apins.board_folder(tmp_path / "back") as back,
     ):

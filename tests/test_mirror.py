@@ -21,7 +21,6 @@ from tests.mirror_support import (
     big_file,
     fill,
     folder_files,
-    s3_board,
     s3_objects,
     versions_of,
     write_files,
@@ -162,7 +161,7 @@ async def test_folder_to_s3_and_back_read_by_pins_python(seaweed: S3Server, tmp_
     bucket = seaweed.make_bucket("mirror")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, bucket, "board", tmp_path / "cache", settings=SMALL_PARTS) as s3,
+        seaweed.board(f"{bucket}/board", cache=tmp_path / "cache", settings=SMALL_PARTS) as s3,
     ):
         written = await fill(src, 3, 2)
         # a multi-file version with a file big enough for multipart / ranged transfers
@@ -221,7 +220,7 @@ async def test_s3_to_s3_same_endpoint_copies_server_side(seaweed: S3Server, tmp_
     a, b = seaweed.make_bucket("srv-a"), seaweed.make_bucket("srv-b")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, a, "one", tmp_path / "c1", settings=SMALL_PARTS) as s3a,
+        seaweed.board(f"{a}/one", cache=tmp_path / "c1", settings=SMALL_PARTS) as s3a,
     ):
         written = await fill(src, 4, 3)
         written["big"] = [
@@ -233,8 +232,8 @@ async def test_s3_to_s3_same_endpoint_copies_server_side(seaweed: S3Server, tmp_
     async with FaultProxy(seaweed.endpoint_url) as proxy:
         via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
         async with (
-            s3_board(via, a, "one", tmp_path / "c2") as s3a,
-            s3_board(via, b, "two/deeper", tmp_path / "c3") as s3b,
+            via.board(f"{a}/one", cache=tmp_path / "c2") as s3a,
+            via.board(f"{b}/two/deeper", cache=tmp_path / "c3") as s3b,
         ):
             report = await apins.mirror(s3a, s3b)
     assert report.ok and refs(report.copied) == expected(written)
@@ -248,15 +247,15 @@ async def test_s3_to_s3_requests_per_version(seaweed: S3Server, tmp_path: Path) 
     """Counted at the proxy: one listing per board, then per version one GET (data.txt), one
     CopyObject per file and one PUT (data.txt, last); a re-run lists and sends nothing more."""
     a, b = seaweed.make_bucket("req-a"), seaweed.make_bucket("req-b")
-    async with s3_board(seaweed, a, "src", tmp_path / "c1") as s3a:
+    async with seaweed.board(f"{a}/src", cache=tmp_path / "c1") as s3a:
         written = await fill(s3a, 4, 3)
     async with FaultProxy(seaweed.endpoint_url) as proxy:
         via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
         for run in range(2):
             seen = len(proxy.requests)
             async with (
-                s3_board(via, a, "src", tmp_path / f"c2{run}") as s3a,
-                s3_board(via, b, "dst", tmp_path / f"c3{run}") as s3b,
+                via.board(f"{a}/src", cache=tmp_path / f"c2{run}") as s3a,
+                via.board(f"{b}/dst", cache=tmp_path / f"c3{run}") as s3b,
             ):
                 report = await apins.mirror(s3a, s3b)
             assert report.ok
@@ -278,7 +277,7 @@ async def test_s3_to_s3_starts_the_biggest_versions_first(
 ) -> None:
     """A big copy started last would run alone at the end: versions go biggest first."""
     a, b = seaweed.make_bucket("big-a"), seaweed.make_bucket("big-b")
-    async with s3_board(seaweed, a, "src", tmp_path / "c1") as s3a:
+    async with seaweed.board(f"{a}/src", cache=tmp_path / "c1") as s3a:
         await fill(s3a, 3, 2)
         old = await write_files(s3a, "blob", [big_file(tmp_path / "s.bin", 1000)], T0)
         new = await write_files(
@@ -288,8 +287,8 @@ async def test_s3_to_s3_starts_the_biggest_versions_first(
     async with FaultProxy(seaweed.endpoint_url) as proxy:
         via = seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy")
         async with (
-            s3_board(via, a, "src", tmp_path / "c2") as s3a,
-            s3_board(via, b, "dst", tmp_path / "c3") as s3b,
+            via.board(f"{a}/src", cache=tmp_path / "c2") as s3a,
+            via.board(f"{b}/dst", cache=tmp_path / "c3") as s3b,
         ):
             report = await apins.mirror(s3a, s3b, concurrency=1)
     assert report.ok and len(report.copied) == 8
@@ -304,16 +303,15 @@ async def test_s3_to_s3_across_endpoints_streams(
     a, b = seaweed.make_bucket("x-a"), moto.make_bucket("x-b")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, a, "p", tmp_path / "c1") as s3a,
-        s3_board(moto, b, "q", tmp_path / "c2") as s3b,
+        seaweed.board(f"{a}/p", cache=tmp_path / "c1") as s3a,
+        moto.board(f"{b}/q", cache=tmp_path / "c2") as s3b,
     ):
         written = await fill(src, 2, 2)
         await apins.mirror(src, s3a)
     async with (
         FaultProxy(seaweed.endpoint_url) as proxy,
-        s3_board(seaweed.via(proxy.url, kind="seaweedfs-via-faultproxy"), a, "p",
-                 tmp_path / "c3") as s3a,
-        s3_board(moto, b, "q", tmp_path / "c2") as s3b,
+        seaweed.board(f"{a}/p", endpoint_url=proxy.url, cache=tmp_path / "c3") as s3a,
+        moto.board(f"{b}/q", cache=tmp_path / "c2") as s3b,
     ):  # fmt: skip
         report = await apins.mirror(s3a, s3b)
         assert report.ok and report.server_side_files == 0
@@ -326,7 +324,7 @@ async def test_s3_corrupt_object_is_reported(seaweed: S3Server, tmp_path: Path) 
     bucket = seaweed.make_bucket("corrupt")
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, bucket, "b", tmp_path / "c1") as s3,
+        seaweed.board(f"{bucket}/b", cache=tmp_path / "c1") as s3,
     ):
         written = await fill(src, 2, 2)
         await apins.mirror(src, s3)
@@ -380,7 +378,7 @@ async def test_connect_to_s3_and_back(seaweed: S3Server, tmp_path: Path) -> None
             bundles = await rsc.pin_versions("alice/shared")
             raw = [await rsc.backend.read_meta_raw("alice/shared", b.version) for b in bundles]
 
-            async with s3_board(seaweed, bucket, "bk", tmp_path / "c1") as s3:
+            async with seaweed.board(f"{bucket}/bk", cache=tmp_path / "c1") as s3:
                 report = await apins.mirror(rsc, s3)
                 assert report.ok, report.failed
                 versions = [v.version for v in await s3.pin_versions("shared")]

@@ -25,7 +25,6 @@ from tests.mirror_support import (
     big_file,
     cli_env,
     folder_files,
-    s3_board,
     s3_keys,
     s3_objects,
     write_files,
@@ -109,7 +108,7 @@ async def test_killed_folder_to_s3_mirror_resumes(
     final = s3_objects(seaweed, bucket, "mirror/")
     assert final == source  # every version, once, byte for byte, nothing extra
 
-    async with s3_board(seaweed, bucket, "mirror", tmp_path / "c") as s3:
+    async with seaweed.board(f"{bucket}/mirror", cache=tmp_path / "c") as s3:
         for p in range(PINS):
             assert len(await s3.pin_versions(f"blob{p}")) == VERSIONS
     legacy = pins.board_s3(
@@ -126,7 +125,7 @@ async def test_killed_s3_to_folder_mirror_resumes(
     await _source_folder(tmp_path / "src", tmp_path)
     async with (
         apins.board_folder(tmp_path / "src") as src,
-        s3_board(seaweed, bucket, "b", tmp_path / "c0") as s3,
+        seaweed.board(f"{bucket}/b", cache=tmp_path / "c0") as s3,
     ):
         assert (await apins.mirror(src, s3)).ok
     source = s3_objects(seaweed, bucket, "b/")

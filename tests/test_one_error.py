@@ -27,15 +27,7 @@ if sys.version_info < (3, 11):  # pragma: no cover
 
 
 def _s3(server: S3Server, path: str, **kw: object) -> apins.Board:
-    args: dict[str, object] = dict(
-        endpoint_url=server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        cache=False,
-    )
-    args.update(kw)
-    return apins.board_s3(path, **args)  # type: ignore[arg-type]
+    return server.board(path, **{"cache": False, **kw})
 
 
 async def _three_files(board: apins.Board, tmp_path: Path) -> apins.Meta:

@@ -18,12 +18,8 @@ TABLE = pa.table({"x": list(range(1000))})
 
 
 def _s3(server: S3Server, **kw: object) -> apins.Board:
-    return apins.board_s3(
+    return server.board(
         f"{server.make_bucket()}/p",
-        endpoint_url=server.endpoint_url,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        region=server.region,
         # small parts: the 3 MiB blob moves as several parts and ranges
         settings=TransferSettings(part_size=5 * 2**20, multipart_threshold=5 * 2**20),
         **kw,  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 
-import apins
 from apins.errors import StoreAccessError
 from apins.settings import TransferSettings
 from apins.stores._sigv4 import Keys, Presigner, UrlTemplate
@@ -330,10 +329,9 @@ async def test_warm_read_is_one_request_at_the_proxy(
 ) -> None:
     """Counted by the nginx proxy in front of SeaweedFS, not by the client."""
     bucket = seaweed.make_bucket()
-    board = apins.board_s3(
-        f"{bucket}/pins", endpoint_url=nginx_s3slow.endpoint_url, region=seaweed.region,
-        access_key=seaweed.access_key, secret_key=seaweed.secret_key, cache=tmp_path / "c",
-    )  # fmt: skip
+    board = seaweed.board(
+        f"{bucket}/pins", endpoint_url=nginx_s3slow.endpoint_url, cache=tmp_path / "c"
+    )
     async with board:
         await board.pin_write({"a": 1}, "small", type="json")
         assert await board.pin_read("small") == {"a": 1}  # cold: fills the cache

@@ -183,14 +183,7 @@ async def test_url_board_sends_no_request_outside(nginx: NginxServer, bad: str) 
 async def test_s3_board_sends_no_request_outside(seaweed: S3Server, bad: str) -> None:
     bucket = seaweed.make_bucket()
     async with FaultProxy(seaweed.endpoint_url) as proxy:
-        kw = dict(
-            endpoint_url=proxy.url,
-            region=seaweed.region,
-            access_key=seaweed.access_key,
-            secret_key=seaweed.secret_key,
-            cache=False,
-        )
-        async with apins.board_s3(f"{bucket}/a/b/board", **kw) as b:  # type: ignore[arg-type]
+        async with seaweed.board(f"{bucket}/a/b/board", endpoint_url=proxy.url, cache=False) as b:
             meta = await b.pin_write({"x": 1}, "p", type="json")
             store = b.backend.store  # type: ignore[attr-defined]
             key = f"p/{meta.version}/data.txt"
@@ -198,7 +191,7 @@ async def test_s3_board_sends_no_request_outside(seaweed: S3Server, bad: str) ->
             new = re.sub(rb"^file: .*$", f"file: '{bad}'".encode(), body, count=1, flags=re.M)
             assert new != body
             await store.put_bytes(key, new)
-        async with apins.board_s3(f"{bucket}/a/b/board", **kw) as b:  # type: ignore[arg-type]
+        async with seaweed.board(f"{bucket}/a/b/board", endpoint_url=proxy.url, cache=False) as b:
             proxy.requests.clear()
             with pytest.raises(InvalidMetadata, match="secret"):
                 await b.pin_read("p")

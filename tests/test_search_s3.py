@@ -9,15 +9,7 @@ from typing import Any
 import anyio
 
 import apins
-from apins.board import Board
 from tests.servers import NginxServer, S3Server
-
-
-def _board(server: S3Server, bucket: str, cache: Path | bool, endpoint: str | None = None) -> Board:
-    return apins.board_s3(
-        f"{bucket}/pins", endpoint_url=endpoint or server.endpoint_url, region=server.region,
-        access_key=server.access_key, secret_key=server.secret_key, cache=cache,
-    )  # fmt: skip
 
 
 async def test_cold_search_caches_every_data_txt_in_batches(
@@ -25,11 +17,16 @@ async def test_cold_search_caches_every_data_txt_in_batches(
 ) -> None:
     bucket = seaweed.make_bucket()
     n = 40
-    async with _board(seaweed, bucket, cache=False) as writer, anyio.create_task_group() as tg:
+    async with (
+        seaweed.board(f"{bucket}/pins", cache=False) as writer,
+        anyio.create_task_group() as tg,
+    ):
         for i in range(n):
             tg.start_soon(lambda i=i: writer.pin_write({"i": i}, f"p{i:02d}", type="json"))
     cache = tmp_path / "cache"
-    async with _board(seaweed, bucket, cache, nginx_s3slow.endpoint_url) as board:
+    async with seaweed.board(
+        f"{bucket}/pins", endpoint_url=nginx_s3slow.endpoint_url, cache=cache
+    ) as board:
         start = nginx_s3proxy.mark(f"/{bucket}")
         found = await board.pin_search()
         cold = nginx_s3proxy.entries_since(f"/{bucket}", start)
@@ -37,7 +34,9 @@ async def test_cold_search_caches_every_data_txt_in_batches(
         assert 1 <= behind.batches < n
     assert sorted(m.name for m in found) == [f"p{i:02d}" for i in range(n)]
     assert len(cold) == n + 1  # one listing and one GET of each data.txt
-    async with _board(seaweed, bucket, cache, nginx_s3slow.endpoint_url) as again:
+    async with seaweed.board(
+        f"{bucket}/pins", endpoint_url=nginx_s3slow.endpoint_url, cache=cache
+    ) as again:
         start = nginx_s3proxy.mark(f"/{bucket}")
         warm = await again.pin_search("p1")
         seen = nginx_s3proxy.entries_since(f"/{bucket}", start)
@@ -51,12 +50,12 @@ async def test_a_new_board_of_the_same_bucket_searches_without_a_botocore_client
     # building a botocore client only to learn the bucket's URL shape cost every new board
     # 10-20 ms of CPU (30-100 ms on a loaded machine) before its first request
     bucket = seaweed.make_bucket()
-    async with _board(seaweed, bucket, cache=False) as writer:
+    async with seaweed.board(f"{bucket}/pins", cache=False) as writer:
         for i in range(3):
             await writer.pin_write({"i": i}, f"p{i}", type="json")
         await writer.pin_search()  # the first store of the bucket learns its URLs
     for i in range(2):
-        async with _board(seaweed, bucket, tmp_path / f"cache{i}") as board:
+        async with seaweed.board(f"{bucket}/pins", cache=tmp_path / f"cache{i}") as board:
             found = await board.pin_search()
             assert board.backend.store._client is None  # type: ignore[attr-defined]
         assert sorted(m.name for m in found) == ["p0", "p1", "p2"]

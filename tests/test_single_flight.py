@@ -43,13 +43,6 @@ async def proxy(seaweed: S3Server) -> AsyncIterator[FaultProxy]:
         yield p
 
 
-def s3_board(server: S3Server, bucket: str, endpoint: str, cache: Path | bool, **kw: Any) -> Board:
-    return apins.board_s3(
-        f"{bucket}/sf", endpoint_url=endpoint, region=server.region,
-        access_key=server.access_key, secret_key=server.secret_key, cache=cache, **kw,
-    )  # fmt: skip
-
-
 async def read_all(board: Board, name: str, n: int, version: str | None = None) -> list[Any]:
     out: list[Any] = [None] * n
 
@@ -80,11 +73,13 @@ async def test_thousand_cold_readers_one_download_s3(
     seaweed: S3Server, proxy: FaultProxy, tmp_path: Path, cache: bool
 ) -> None:
     bucket = seaweed.make_bucket()
-    async with s3_board(seaweed, bucket, seaweed.endpoint_url, False) as writer:
+    async with seaweed.board(f"{bucket}/sf", cache=False) as writer:
         await writer.pin_write(TABLE, "t", type="parquet")
     settings = TransferSettings(max_connections=8)
     store = tmp_path / "cache" if cache else False
-    async with s3_board(seaweed, bucket, proxy.url, store, settings=settings) as board:
+    async with seaweed.board(
+        f"{bucket}/sf", endpoint_url=proxy.url, cache=store, settings=settings
+    ) as board:
         tables = await read_all(board, "t", READERS)
     assert all(t.equals(TABLE) for t in tables)
     # one download of the file and of data.txt; "which is the latest" at most twice
@@ -101,14 +96,14 @@ async def test_memo_spares_data_txt_but_latest_stays_fresh(
 ) -> None:
     bucket = seaweed.make_bucket()
     async with (
-        s3_board(seaweed, bucket, proxy.url, False) as writer,
-        s3_board(seaweed, bucket, proxy.url, False) as board,
+        seaweed.board(f"{bucket}/sf", endpoint_url=proxy.url, cache=False) as writer,
+        seaweed.board(f"{bucket}/sf", endpoint_url=proxy.url, cache=False) as board,
     ):
         m1 = await writer.pin_write({"v": 1}, "p", type="json", created=T0)
         assert (await board.pin_meta("p", m1.version)).pin_hash == m1.pin_hash
         before = len(proxy.requests)
         # another board object of the same identity: no request for an immutable version
-        async with s3_board(seaweed, bucket, proxy.url, False) as other:
+        async with seaweed.board(f"{bucket}/sf", endpoint_url=proxy.url, cache=False) as other:
             again = await other.pin_meta("p", m1.version)
         assert again.pin_hash == m1.pin_hash and len(proxy.requests) == before
         again.user["changed"] = True  # a caller's copy: the memo is not touched
@@ -127,9 +122,9 @@ async def test_memo_spares_data_txt_but_latest_stays_fresh(
 
 async def test_unversioned_pin_reads_the_new_content(tmp_path: Path, seaweed: S3Server) -> None:
     bucket = seaweed.make_bucket()
-    async with s3_board(seaweed, bucket, seaweed.endpoint_url, False, versioned=False) as w:
+    async with seaweed.board(f"{bucket}/sf", cache=False, versioned=False) as w:
         await w.pin_write({"v": 1}, "u", type="json", created=T0)
-        async with s3_board(seaweed, bucket, seaweed.endpoint_url, tmp_path / "c") as board:
+        async with seaweed.board(f"{bucket}/sf", cache=tmp_path / "c") as board:
             assert await read_all(board, "u", 50) == [{"v": 1}] * 50
             await w.pin_write({"v": 2}, "u", type="json", created=T0 + timedelta(1))
             assert await read_all(board, "u", 50) == [{"v": 2}] * 50
@@ -137,9 +132,9 @@ async def test_unversioned_pin_reads_the_new_content(tmp_path: Path, seaweed: S3
 
 async def test_errors_are_shared_and_not_kept(seaweed: S3Server, proxy: FaultProxy) -> None:
     bucket = seaweed.make_bucket()
-    async with s3_board(seaweed, bucket, seaweed.endpoint_url, False) as writer:
+    async with seaweed.board(f"{bucket}/sf", cache=False) as writer:
         await writer.pin_write({"v": 1}, "p", type="json", created=T0)
-    async with s3_board(seaweed, bucket, proxy.url, False) as board:
+    async with seaweed.board(f"{bucket}/sf", endpoint_url=proxy.url, cache=False) as board:
 
         async def missing() -> None:
             with pytest.raises(VersionNotFound):

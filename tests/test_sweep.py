@@ -90,16 +90,8 @@ def test_sync_twin_and_cli(tmp_path: Path) -> None:
     assert again.returncode == 2 and "--grace" in again.stderr
 
 
-def s3_board(server: S3Server, path: str) -> apins.Board:
-    return apins.board_s3(
-        path,
-        endpoint_url=server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        cache=False,
-        settings=TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB),
-    )
+#: small parts, so that a few MiB make a multipart upload
+PARTS = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB)
 
 
 def pins_python_board(server: S3Server, path: str) -> object:
@@ -138,12 +130,12 @@ async def test_s3_sweep_removes_orphan_versions_and_aborts_uploads(
     seaweed: S3Server, s3_leftovers: tuple[str, str, str]
 ) -> None:
     bucket, orphan, upload_id = s3_leftovers
-    async with s3_board(seaweed, f"{bucket}/b") as board:
+    async with seaweed.board(f"{bucket}/b", cache=False, settings=PARTS) as board:
         await board.pin_write({"a": 1}, "q", type="json")
     py = pins_python_board(seaweed, f"{bucket}/b")
     with pytest.raises(Exception):  # noqa: B017 - pins-python's failure is what we fix
         py.pin_search()  # type: ignore[attr-defined]
-    async with s3_board(seaweed, f"{bucket}/b") as board:
+    async with seaweed.board(f"{bucket}/b", cache=False, settings=PARTS) as board:
         assert await board.sweep() == []  # everything is younger than the grace period
         removed = await board.sweep(grace=0)
         assert removed == [
@@ -161,12 +153,12 @@ async def test_s3_next_write_of_the_pin_sweeps_after_the_grace_period(
     seaweed: S3Server, s3_leftovers: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bucket, _, _ = s3_leftovers
-    async with s3_board(seaweed, f"{bucket}/b") as board:
+    async with seaweed.board(f"{bucket}/b", cache=False, settings=PARTS) as board:
         meta = await board.pin_write({"a": 1}, "p", type="json")  # within the grace period
     client = seaweed.boto3_client()
     assert len(client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])) == 1
     monkeypatch.setattr(path_backend, "SWEEP_GRACE", 0.0)  # as if ten minutes had passed
-    async with s3_board(seaweed, f"{bucket}/b") as board:
+    async with seaweed.board(f"{bucket}/b", cache=False, settings=PARTS) as board:
         again = await board.pin_write({"a": 2}, "p", type="json")
         assert [v.version for v in await board.pin_versions("p")] == [meta.version, again.version]
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -7,7 +7,6 @@ next unversioned write works.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ import pytest
 
 import apins
 from apins.board import Board
-from tests._helpers import HELPERS, PYTHON, subprocess_env, trials
+from tests._helpers import HELPERS, subprocess_env, trials
+from tests._helpers.workers import WorkerPool
 from tests.servers import S3Server
 
 WORKER = str(HELPERS / "board_worker.py")
@@ -35,14 +35,7 @@ def open_board(spec: dict[str, Any], request: pytest.FixtureRequest) -> Board:
     if spec["kind"] == "folder":
         return apins.board_folder(spec["path"])
     server: S3Server = request.getfixturevalue("seaweed")
-    return apins.board_s3(
-        spec["path"],
-        endpoint_url=server.endpoint_url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        cache=False,
-    )
+    return server.board(spec["path"], cache=False)
 
 
 def worker_env(spec: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, str]:
@@ -54,37 +47,11 @@ def worker_env(spec: dict[str, Any], request: pytest.FixtureRequest) -> dict[str
 
 def race(spec: dict[str, Any], env: dict[str, str], pin: str, round_: int) -> list[dict[str, Any]]:
     """Start WRITERS workers, release them together, return what each reported."""
-    procs = [
-        subprocess.Popen(
-            [PYTHON, WORKER, "race", json.dumps(spec), pin, f"{round_}-{i}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for i in range(WRITERS)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            line = p.stdout.readline().strip()
-            assert line == "ready", p.communicate()[1]
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in procs:
-            out, err = p.communicate(timeout=120)
-            assert p.returncode == 0, err
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    with WorkerPool(WORKER, env) as pool:
+        procs = [pool.spawn("race", json.dumps(spec), pin, f"{round_}-{i}") for i in range(WRITERS)]
+        pool.ready(*procs)
+        pool.go(*procs)
+        return [json.loads(lines[-1]) for lines in pool.collect(*procs, timeout=120)]
 
 
 @pytest.mark.parametrize("kind", ["folder", "s3"])

@@ -152,16 +152,14 @@ async def s3_proxy(seaweed: S3Server) -> AsyncIterator[FaultProxy]:
         yield proxy
 
 
-def s3_board(server: S3Server, bucket: str, endpoint: str) -> Board:
-    return apins.board_s3(
-        f"{bucket}/watch", endpoint_url=endpoint, region=server.region,
-        access_key=server.access_key, secret_key=server.secret_key, settings=FAST, cache=False,
-    )  # fmt: skip
+def watch_board(server: S3Server, bucket: str, endpoint: str) -> Board:
+    """The board the S3 watch tests poll, through ``endpoint`` (a proxy)."""
+    return server.board(f"{bucket}/watch", endpoint_url=endpoint, settings=FAST, cache=False)
 
 
 async def test_s3_poll_is_one_listing(seaweed: S3Server, s3_proxy: FaultProxy) -> None:
     bucket = seaweed.make_bucket()
-    async with s3_board(seaweed, bucket, s3_proxy.url) as board:
+    async with watch_board(seaweed, bucket, s3_proxy.url) as board:
         await write(board, "p", 1)
         watch = board.pin_watch("p", interval=0.05)
         await next_meta(watch)
@@ -188,7 +186,7 @@ async def test_s3_poll_is_one_listing(seaweed: S3Server, s3_proxy: FaultProxy) -
 async def test_s3_errors_retry_then_raise(seaweed: S3Server) -> None:
     bucket = seaweed.make_bucket()
     proxy = FaultProxy(seaweed.endpoint_url)
-    async with proxy, s3_board(seaweed, bucket, proxy.url) as board:
+    async with proxy, watch_board(seaweed, bucket, proxy.url) as board:
         await write(board, "p", 1)
         watch = board.pin_watch("p", interval=0.05, retries=2)
         await next_meta(watch)
@@ -204,7 +202,7 @@ async def test_s3_recovers_within_retries(seaweed: S3Server) -> None:
     """A poll that fails once is retried; the watch goes on and misses nothing."""
     bucket = seaweed.make_bucket()
     proxy = FaultProxy(seaweed.endpoint_url)
-    async with proxy, s3_board(seaweed, bucket, proxy.url) as board:
+    async with proxy, watch_board(seaweed, bucket, proxy.url) as board:
         await write(board, "p", 1)
         watch = board.pin_watch("p", interval=0.05, retries=3)
         await next_meta(watch)

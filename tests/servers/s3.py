@@ -7,9 +7,12 @@ import subprocess
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._proc import stop
+
+if TYPE_CHECKING:
+    from apins.board import Board
 
 
 @dataclass
@@ -73,6 +76,21 @@ class S3Server:
         name = f"{prefix}-{uuid.uuid4().hex[:16]}".lower()
         self.boto3_client().create_bucket(Bucket=name)
         return name
+
+    def board(self, path: str, **kw: Any) -> Board:
+        """An apins S3 board at ``path`` ("bucket/prefix") on this server, with its region and
+        credentials; ``kw`` go to :func:`apins.board_s3` and override them (``endpoint_url``
+        of a proxy in front of the server, a wrong ``secret_key``, ``cache``, ``settings``...)."""
+        import apins
+
+        options: dict[str, Any] = {
+            "region": self.region,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            **kw,
+        }
+        options["endpoint_url"] = options.get("endpoint_url") or self.endpoint_url
+        return apins.board_s3(path, **options)
 
     def via(self, endpoint_url: str, kind: str) -> S3Server:
         """A view of this server reached through another endpoint (e.g. a proxy).
