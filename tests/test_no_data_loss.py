@@ -127,7 +127,11 @@ async def test_before_delete_sees_every_doomed_version_while_it_still_exists(
 ) -> None:
     source, target = tmp_path / "src", tmp_path / "target"
     await _board_with_pins(source, "keep")
-    await _board_with_pins(target, "keep", "gone1", "gone2")
+    # the target's "keep" is the source's own version (written apart, the two could fall in
+    # different seconds and get different version names, and the target's would be doomed)
+    async with apins.board_folder(source) as s, apins.board_folder(target) as t:
+        await apins.mirror(s, t)
+    await _board_with_pins(target, "gone1", "gone2")
     seen: list[tuple[str, bool]] = []
 
     def before(doomed: list[VersionRef]) -> None:
