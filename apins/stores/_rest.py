@@ -1,4 +1,5 @@
-"""One request to a cloud REST API on a store's aiohttp session (Azure, GCS).
+"""One request to a cloud REST API on a store's aiohttp session (Azure, GCS, and S3's
+presigned reads and signed small writes).
 
 The stores differ in how they sign and in what an error answer means; this module holds
 what they share: send on a pre-encoded URL with the verb's timeouts and no redirects, turn
@@ -37,13 +38,14 @@ async def send_checked(
     json_body: Any = None,
     read: bool = False,
 ) -> aiohttp.ClientResponse:
-    """Send one request to ``url`` (already percent-encoded) and return its response when
-    the status is in ``ok``, its body read first when ``read``; else raise
-    ``on_error(...)``. ``what`` names the call in errors (e.g. "Azure GetBlob on az://...").
+    """Send one request to ``url`` exactly as given (already percent-encoded: a signed URL
+    must not be re-quoted) and return its response when the status is in ``ok``, its body
+    read first when ``read``; else raise ``on_error(...)``. ``what`` names the call in
+    errors (e.g. "Azure GetBlob on az://...").
 
     A refused connection raises ``StoreUnreachable``; one dropped after the request went
     out raises ``ConnectionLost`` (a write may have taken effect). The transport's own
-    exception is not chained: its text can hold a URL with a SAS token.
+    exception is not chained: its text can hold a signed URL (a SAS token, an S3 signature).
     """
     import aiohttp
     from yarl import URL

@@ -13,7 +13,6 @@ one of each per version, and botocore's pipeline made them about 3 ms of client 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -24,10 +23,11 @@ from xml.etree import ElementTree
 from ..settings import TransferSettings
 from ..transfer.retry import TransientError
 from ._cloud_errors import map_s3_answer
+from ._rest import send_checked
 from .base import (
     ObjectInfo,
 )
-from .http import BodyStream, body_span, new_session, request_timeout, transport_error
+from .http import BodyStream, body_span, new_session
 
 if TYPE_CHECKING:
     import aiohttp
@@ -57,8 +57,6 @@ class PresignedReader:
         if_none_match: str | None = None,
     ) -> BodyStream:
         """GET ``url`` for bytes ``[start, end)``; errors mapped to the Store protocol's."""
-        import aiohttp
-
         headers: dict[str, str] = {}
         if start or end is not None:
             headers["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
@@ -66,47 +64,27 @@ class PresignedReader:
             headers["If-Match"] = if_match
         if if_none_match:
             headers["If-None-Match"] = if_none_match
-        try:
-            session = self._client()
-            resp = await session.get(
-                _exact(url),
-                headers=headers,
-                allow_redirects=False,
-                timeout=request_timeout(session, self._settings),
-            )
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise transport_error(
-                exc, f"S3 GetObject on {where} failed: {type(exc).__name__}"
-            ) from exc
-        if resp.status not in (200, 206):
-            try:
-                body = await resp.read()
-            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
-                body = b""
-            finally:
-                resp.release()
-            raise _error(resp.status, body, key, where, if_none_match, headers=resp.headers)
+
+        def error(status: int, body: bytes, answer: Mapping[str, str]) -> Exception:
+            return _error(status, body, key, where, if_none_match, headers=answer)
+
+        resp = await send_checked(
+            self._client(), "GET", url, settings=self._settings, what=f"S3 GetObject on {where}",
+            ok=(200, 206), on_error=error, headers=headers,
+        )  # fmt: skip
         return _stream(resp, key, self._settings)
 
     async def get_list_page(self, url: str, where: str) -> dict[str, Any]:
         """GET a presigned ListObjectsV2 URL and parse the page."""
-        import aiohttp
 
-        try:
-            session = self._client()
-            async with session.get(
-                _exact(url), allow_redirects=False, timeout=request_timeout(session, self._settings)
-            ) as resp:
-                body = await resp.read()
-                status = resp.status
-                resp_headers = resp.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise transport_error(
-                exc, f"S3 ListObjectsV2 on {where} failed: {type(exc).__name__}"
-            ) from exc
-        if status != 200:
-            raise _error(status, body, "", where, None, op="ListObjectsV2", headers=resp_headers)
-        return parse_list_page(body)
+        def error(status: int, body: bytes, answer: Mapping[str, str]) -> Exception:
+            return _error(status, body, "", where, None, op="ListObjectsV2", headers=answer)
+
+        resp = await send_checked(
+            self._client(), "GET", url, settings=self._settings,
+            what=f"S3 ListObjectsV2 on {where}", ok=(200,), on_error=error, read=True,
+        )  # fmt: skip
+        return parse_list_page(await resp.read())
 
     async def send(
         self,
@@ -121,35 +99,24 @@ class PresignedReader:
     ) -> tuple[Mapping[str, str], bytes]:
         """One signed request; its answer's headers and body, error answers mapped (a
         CopyObject can fail with an ``<Error>`` body under status 200: mapped as a 500)."""
-        import aiohttp
 
-        try:
-            session = self._client()
-            async with session.request(
-                method, _exact(url), headers=headers, data=body, allow_redirects=False,
-                timeout=request_timeout(session, self._settings),
-            ) as resp:  # fmt: skip
-                answer = await resp.read()
-                status, resp_headers = resp.status, resp.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            raise transport_error(exc, f"S3 {op} on {where} failed: {type(exc).__name__}") from exc
-        if status // 100 == 2 and b"<Error>" in answer[:512]:
-            status = 500
-        if status // 100 != 2:
-            raise _error(status, answer, key, where, None, op=op, headers=resp_headers)
-        return resp_headers, answer
+        def error(status: int, answer: bytes, resp_headers: Mapping[str, str]) -> Exception:
+            return _error(status, answer, key, where, None, op=op, headers=resp_headers)
+
+        ok = tuple(range(200, 300))
+        resp = await send_checked(
+            self._client(), method, url, settings=self._settings, what=f"S3 {op} on {where}",
+            ok=ok, on_error=error, headers=headers, data=body, read=True,
+        )  # fmt: skip
+        answer = await resp.read()
+        if b"<Error>" in answer[:512]:
+            raise error(500, answer, resp.headers)
+        return resp.headers, answer
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
-
-
-def _exact(url: str) -> Any:
-    """The URL exactly as signed: aiohttp must not re-quote it, or the signature breaks."""
-    from yarl import URL
-
-    return URL(url, encoded=True)
 
 
 def _stream(
