@@ -109,6 +109,21 @@ class Presigner:
         self._day_key = (secret, day, key)
         return key
 
+    def _scope(self, when: datetime | None) -> tuple[str, str]:
+        """The request's timestamp and credential scope (``day/region/s3/aws4_request``)."""
+        if self.template.region is None:
+            raise ValueError("this URL template has no signing region")
+        stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+        return stamp, f"{stamp[:8]}/{self.template.region}/s3/aws4_request"
+
+    def _signature(self, secret: str, stamp: str, scope: str, canonical: str) -> str:
+        """The SigV4 signature of the canonical request ``canonical``."""
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
+        day, region = scope.split("/")[:2]
+        key = self._signing_key(secret, day, region)
+        return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
     def url(
         self,
         path: str,
@@ -124,12 +139,7 @@ class Presigner:
         pairs = [(quote(k, safe=_QUERY_SAFE), quote(v, safe=_QUERY_SAFE)) for k, v in query.items()]
         if keys is None:
             return _join(t.origin + path, pairs)
-        region = t.region
-        if region is None:
-            raise ValueError("this URL template has no signing region")
-        stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-        day = stamp[:8]
-        scope = f"{day}/{region}/s3/aws4_request"
+        stamp, scope = self._scope(when)
         auth = [
             ("X-Amz-Algorithm", _ALGORITHM),
             ("X-Amz-Credential", quote(f"{keys.access_key}/{scope}", safe=_QUERY_SAFE)),
@@ -142,10 +152,7 @@ class Presigner:
         signed = pairs + auth
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted(signed))
         canonical = f"GET\n{path}\n{canonical_query}\nhost:{t.host}\n\nhost\nUNSIGNED-PAYLOAD"
-        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
-        key = self._signing_key(keys.secret_key, day, region)
-        signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        signature = self._signature(keys.secret_key, stamp, scope, canonical)
         return _join(t.origin + path, [*signed, ("X-Amz-Signature", signature)])
 
     def headers(
@@ -161,12 +168,7 @@ class Presigner:
         """``headers`` plus the SigV4 Authorization for ``method path`` (no query) with a
         body whose SHA-256 is ``payload_sha256``; every given header is signed."""
         t = self.template
-        region = t.region
-        if region is None:
-            raise ValueError("this URL template has no signing region")
-        stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-        day = stamp[:8]
-        scope = f"{day}/{region}/s3/aws4_request"
+        stamp, scope = self._scope(when)
         out = dict(headers)
         out["x-amz-date"] = stamp
         out["x-amz-content-sha256"] = payload_sha256
@@ -177,10 +179,7 @@ class Presigner:
         names = ";".join(k for k, _ in signed)
         lines = "".join(f"{k}:{v}\n" for k, v in signed)
         canonical = f"{method}\n{path}\n\n{lines}\n{names}\n{payload_sha256}"
-        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
-        key = self._signing_key(keys.secret_key, day, region)
-        signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        signature = self._signature(keys.secret_key, stamp, scope, canonical)
         out["Authorization"] = (
             f"{_ALGORITHM} Credential={keys.access_key}/{scope}, SignedHeaders={names}, "
             f"Signature={signature}"
