@@ -142,48 +142,37 @@ def search(ctx: Context) -> list[Row]:
         run_async(setup)
         ctx.state["connect.search"] = True
 
-    def apins_search() -> float:
+    def apins_cold(verb: str) -> float:
+        """One cold-cache apins call of ``verb`` (pin_search or pin_list) on a new board;
+        checks that it saw the ``n`` pins."""
         with ctx.cold_cache("a") as cache:
 
             async def go() -> tuple[float, int]:
                 async with _apins(ctx, cache) as board:
                     t0 = time.perf_counter()
-                    found = await board.pin_search("search-")
-                    return time.perf_counter() - t0, len(found)
+                    if verb == "pin_search":
+                        seen = len(await board.pin_search("search-"))
+                    else:
+                        seen = sum("search-" in x for x in await board.pin_list())
+                    return time.perf_counter() - t0, seen
 
             dt, found = run_async(go)
         if found != n:
-            raise AssertionError(f"apins pin_search found {found} pins, expected {n}")
+            raise AssertionError(f"apins {verb} found {found} pins, expected {n}")
         return dt
 
-    def pins_search() -> float:
+    def pins_cold(verb: str) -> float:
+        """The same call on pins-python."""
         with ctx.cold_cache("p") as cache:
             board = _pins(ctx, cache)
-            dt, df = timed(lambda: board.pin_search("search-"))
-        if len(df) != n:
-            raise AssertionError(f"pins-python pin_search found {len(df)} pins, expected {n}")
-        return dt
-
-    def apins_list() -> float:
-        with ctx.cold_cache("a") as cache:
-
-            async def go() -> tuple[float, int]:
-                async with _apins(ctx, cache) as board:
-                    t0 = time.perf_counter()
-                    names = await board.pin_list()
-                    return time.perf_counter() - t0, sum("search-" in x for x in names)
-
-            dt, found = run_async(go)
+            if verb == "pin_search":
+                dt, df = timed(lambda: board.pin_search("search-"))
+                found = len(df)
+            else:
+                dt, names = timed(board.pin_list)
+                found = sum("search-" in x for x in names)
         if found != n:
-            raise AssertionError(f"apins pin_list found {found} pins, expected {n}")
-        return dt
-
-    def pins_list() -> float:
-        with ctx.cold_cache("p") as cache:
-            board = _pins(ctx, cache)
-            dt, names = timed(board.pin_list)
-        if sum("search-" in x for x in names) != n:
-            raise AssertionError(f"pins-python pin_list did not find the {n} pins")
+            raise AssertionError(f"pins-python {verb} found {found} pins, expected {n}")
         return dt
 
     a: list[float] = []
@@ -192,10 +181,10 @@ def search(ctx: Context) -> list[Row]:
     lp: list[float] = []
     for i in range(ctx.runs):
         steps = [
-            lambda: a.append(apins_search()),
-            lambda: p.append(pins_search()),
-            lambda: la.append(apins_list()),
-            lambda: lp.append(pins_list()),
+            lambda: a.append(apins_cold("pin_search")),
+            lambda: p.append(pins_cold("pin_search")),
+            lambda: la.append(apins_cold("pin_list")),
+            lambda: lp.append(pins_cold("pin_list")),
         ]
         for step in steps if i % 2 == 0 else steps[::-1]:
             step()
