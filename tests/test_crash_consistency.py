@@ -338,11 +338,20 @@ async def test_mirror_folder_to_s3(seaweed: S3Server, tmp_path: Path) -> None:
         kill_at_random(
             ["crash-mirror", json.dumps(source.spec), json.dumps(target.spec)], target.env, rng
         )
-        async with target.apins() as board:
+        latest: dict[str, Any] = {}  # each pin's latest on the target, as the source holds it
+        async with target.apins() as board, source.apins() as origin:
             pins = await board.pin_list()
             versions = {p: [v.version for v in await board.pin_versions(p)] for p in pins}
-            for p in pins:
-                await board.pin_meta(p)
+            for p in pins:  # the latest of each mirrored pin reads (and verifies)
+                meta = await board.pin_meta(p)
+                if meta.type == "file":
+                    (got,) = await board.pin_download(p)
+                    (want,) = await origin.pin_download(p, version=meta.version)
+                    latest[p] = Path(want).read_bytes()
+                    assert Path(got).read_bytes() == latest[p]
+                else:
+                    latest[p] = await origin.pin_read(p, version=meta.version)
+                    assert await board.pin_read(p) == latest[p]
         orphans = target.orphans()
         if orphans:
             tally.window_hits += 1
@@ -354,7 +363,11 @@ async def test_mirror_folder_to_s3(seaweed: S3Server, tmp_path: Path) -> None:
         assert sorted(py.pin_list()) == sorted(versions)
         for p, vs in versions.items():
             assert [str(v) for v in py.pin_versions(p)["version"]] == vs
-            py.pin_meta(p)
+            if py.pin_meta(p).type == "file":
+                (got,) = py.pin_download(p)
+                assert Path(got).read_bytes() == latest[p]
+            else:
+                assert py.pin_read(p) == latest[p]
         assert len(py.pin_search()) == len(versions)
         tally.trials += 1
     print(tally)
