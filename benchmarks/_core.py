@@ -175,16 +175,21 @@ PINS_AGAIN = "pins-python (2nd series)"
 
 
 def aa_row(group: str, scenario: str, first: list[float], second: list[float],
-           size: int | None = None) -> Row:  # fmt: skip
-    """The A/A row: pins-python against itself, two series interleaved in the same run.
+           size: int | None = None, who: str = "pins-python") -> Row:  # fmt: skip
+    """The A/A row: ``who`` (pins-python unless said) against itself, two series
+    interleaved in the same run.
 
     Its ratio is the noise floor of the group: a ratio of apins against pins-python within
-    this distance of 1 says nothing.
+    this distance of 1 says nothing. A second series shorter than the first (see
+    :func:`first_rounds`) is said in the row's note.
     """
+    note = f"two interleaved series of the same {who} runs: the noise floor"
+    if len(second) < len(first):
+        note += (f"; the 2nd series has {len(second)} runs (the first {len(first)}), "
+                 "to keep the whole run short")  # fmt: skip
     return time_rows(
-        group, f"{scenario} (A/A: pins-python against itself)", first, second,
-        reference=PINS_AGAIN, size=size, subject="pins-python",
-        note="two interleaved series of the same pins-python runs: the noise floor",
+        group, f"{scenario} (A/A: {who} against itself)", first, second,
+        reference=f"{who} (2nd series)", size=size, subject=who, note=note,
     )  # fmt: skip
 
 
@@ -238,6 +243,20 @@ def alternate(runs: int, *steps: Callable[[], object]) -> None:
     for i in range(runs):
         for step in steps if i % 2 == 0 else steps[::-1]:
             step()
+
+
+def first_rounds(k: int, step: Callable[[], object]) -> Callable[[], None]:
+    """``step`` for :func:`alternate` that runs in the first ``k`` rounds only (an A/A
+    second series of an expensive call, kept short)."""
+    done = 0
+
+    def run() -> None:
+        nonlocal done
+        if done < k:
+            done += 1
+            step()
+
+    return run
 
 
 Scenario = Callable[[Context], list[Row]]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from ._core import (
     unavailable,
 )
 from ._count import LogWindow, count_requests
+from ._proc import tree_cpu
 
 GROUP = "S3 loopback (SeaweedFS)"
 
@@ -189,7 +193,7 @@ def cold_download(ctx: Context) -> list[Row]:
 def cold_parquet(ctx: Context) -> list[Row]:
     data = s3_data(ctx)
     server = data.server
-    times: dict[str, list[float]] = {"pandas": [], "arrow": [], "pins": []}
+    times: dict[str, list[float]] = {"pandas": [], "arrow": [], "pins": [], "pins2": []}
 
     def apins_read(output: str) -> float:
         with ctx.cold_cache("a") as cache:
@@ -211,54 +215,109 @@ def cold_parquet(ctx: Context) -> list[Row]:
             assert len(df) == data.rows
             return dt
 
-    for i in range(ctx.runs):
-        steps = [
-            lambda: times["pandas"].append(apins_read("pandas")),
-            lambda: times["arrow"].append(apins_read("arrow")),
-            lambda: times["pins"].append(pins_read()),
-        ]
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
+    alternate(
+        ctx.runs,
+        lambda: times["pandas"].append(apins_read("pandas")),
+        lambda: times["arrow"].append(apins_read("arrow")),
+        lambda: times["pins"].append(pins_read()),
+        lambda: times["pins2"].append(pins_read()),
+    )
     rows = f"{data.rows:,}"
+    name = f"cold pin_read parquet, {rows} rows"
     return [
-        time_rows(GROUP, f"cold pin_read parquet, {rows} rows -> pandas", times["pandas"],
-                  times["pins"], target=1.3),
-        time_rows(GROUP, f"cold pin_read parquet, {rows} rows -> pyarrow (apins default)",
-                  times["arrow"], times["pins"], note="pins-python returns pandas"),
+        time_rows(GROUP, f"{name} -> pandas", times["pandas"], times["pins"], target=1.3),
+        aa_row(GROUP, f"{name} -> pandas", times["pins"], times["pins2"]),
+        time_rows(GROUP, f"{name} -> pyarrow (apins default)", times["arrow"], times["pins"],
+                  note="pins-python returns pandas"),
     ]  # fmt: skip
 
 
 # -- upload ----------------------------------------------------------------------------------
 
 
+@dataclass
+class UploadCost:
+    """One upload: seconds, and the CPU seconds the client (this process, all threads) and
+    the server (the SeaweedFS process tree) spent meanwhile."""
+
+    seconds: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+
+@contextmanager
+def upload_window(server_pid: int) -> Iterator[UploadCost]:
+    """Time the block, and read both CPU clocks before and after it, into the cost it yields."""
+    cost = UploadCost()
+    s0, c0, t0 = tree_cpu(server_pid), time.process_time(), time.perf_counter()
+    yield cost
+    cost.seconds = time.perf_counter() - t0
+    cost.client_cpu = time.process_time() - c0
+    s1 = tree_cpu(server_pid)
+    if s0 is None or s1 is None:
+        raise RuntimeError("the SeaweedFS process is gone, or /proc cannot be read")
+    cost.server_cpu = s1 - s0
+
+
+def cpu_rows(group: str, name: str, size: int, a: list[UploadCost],
+             p: list[UploadCost]) -> list[Row]:  # fmt: skip
+    """Info rows: server and client CPU milliseconds per MB (10^6 bytes) of each upload."""
+    mb = size / 1e6
+    out = []
+    for who, note in (
+        ("server", "the SeaweedFS process tree (weed mini), from /proc/<pid>/stat before "
+         "and after each upload (10 ms ticks)"),
+        ("client", "this process, all threads (time.process_time)"),
+    ):  # fmt: skip
+        field = f"{who}_cpu"
+        row = time_rows(group, f"{name}: {who} CPU per MB",
+                        [getattr(c, field) / mb for c in a], [getattr(c, field) / mb for c in p],
+                        note=note).in_ms()  # fmt: skip
+        row.unit = "CPU ms/MB"
+        out.append(row)
+    return out
+
+
 @scenario("s3.upload", GROUP)
 def upload(ctx: Context) -> list[Row]:
     data = s3_data(ctx)
     server = data.server
-    a: list[float] = []
-    p: list[float] = []
+    pid = server._proc.pid
+    runs = count()
+    a: list[UploadCost] = []
+    p: list[UploadCost] = []
+    p2: list[UploadCost] = []
 
-    def apins_up(i: int) -> float:
-        async def go() -> float:
+    def apins_up() -> UploadCost:
+        async def go() -> UploadCost:
             async with apins_s3(server, data.bucket, data.prefix, cache=False) as board:
-                t0 = time.perf_counter()
-                await board.pin_upload(data.big, name=f"up-apins-{i}")
-                return time.perf_counter() - t0
+                with upload_window(pid) as cost:
+                    await board.pin_upload(data.big, name=f"up-apins-{next(runs)}")
+                return cost
 
         return run_async(go)
 
-    def pins_up(i: int) -> float:
+    def pins_up() -> UploadCost:
         board = pins_s3(server, data.bucket, data.prefix, None)
-        dt, _ = timed(lambda: board.pin_upload(str(data.big), name=f"up-pins-{i}"))
-        return dt
+        with upload_window(pid) as cost:
+            board.pin_upload(str(data.big), name=f"up-pins-{next(runs)}")
+        return cost
 
-    for i in range(ctx.runs):
-        steps = [lambda i=i: a.append(apins_up(i)), lambda i=i: p.append(pins_up(i))]
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
+    alternate(
+        ctx.runs,
+        lambda: a.append(apins_up()),
+        lambda: p.append(pins_up()),
+        lambda: p2.append(pins_up()),
+    )
     size = data.big.stat().st_size
     name = f"pin_upload {size // MiB} MiB file"
-    return [time_rows(GROUP, name, a, p, target=1.5, size=size, note="both hash the file first")]
+    secs = [[c.seconds for c in x] for x in (a, p, p2)]
+    return [
+        time_rows(GROUP, name, secs[0], secs[1], target=1.5, size=size,
+                  note="both hash the file first"),
+        aa_row(GROUP, name, secs[1], secs[2], size=size),
+        *cpu_rows(GROUP, name, size, a, p),
+    ]  # fmt: skip
 
 
 # -- warm read -------------------------------------------------------------------------------

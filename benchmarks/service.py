@@ -28,6 +28,7 @@ from typing import Any
 
 from ._boards import feature, pins_available
 from ._core import Context, Row, median, scenario, unavailable
+from ._proc import process_cpu
 
 GROUP = "Service under load (100 clients, pin on S3)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,17 +102,6 @@ async def generate(url: str, path: str, *, requests: int, seconds: float) -> Loa
         await asyncio.gather(*(client(session, i) for i in range(CLIENTS)))
         elapsed = time.perf_counter() - t0
     return Load(len(latencies), failed, elapsed, latencies)
-
-
-def process_cpu(pid: int) -> float | None:
-    """Seconds of CPU (user + system, all threads) process ``pid`` has used; None off Linux."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)"; comm may hold spaces
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 class Service:

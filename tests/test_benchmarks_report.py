@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks._core import PINS_AGAIN, MiB, aa_row, time_rows
+from benchmarks._core import PINS_AGAIN, MiB, aa_row, alternate, first_rounds, time_rows
 from benchmarks._report import markdown_table, text_table
 
 
@@ -43,6 +43,28 @@ def test_aa_row_compares_pins_python_with_its_own_second_series() -> None:
     assert row.ratio == pytest.approx(1.0)
     assert row.to_json()["apins_range"] is not None
     assert "A/A: pins-python against itself" in markdown_table([row.to_json()])
+
+
+def test_a_short_second_series_is_said_in_the_aa_rows_note() -> None:
+    row = aa_row("Mirror", "mirror S3 -> S3", [30.0, 29.0, 31.0, 30.0, 28.0], [31.0, 29.0])
+    assert "2nd series has 2 runs (the first 5)" in row.note
+    assert row.ratio == pytest.approx(30.0 / 30.0)
+    same = aa_row("Mirror", "mirror S3 -> S3", [30.0, 29.0], [31.0, 29.0])
+    assert "2nd series has" not in same.note
+
+
+def test_an_aa_row_of_another_subject_names_it() -> None:
+    row = aa_row("Dask", "mirror", [2.0, 2.2], [2.1, 2.3], who="2 workers")
+    assert (row.subject, row.reference) == ("2 workers", "2 workers (2nd series)")
+    assert "(A/A: 2 workers against itself)" in row.scenario
+    assert row.to_json()["ref_range"] == pytest.approx((2.1, 2.3))
+
+
+def test_first_rounds_runs_a_step_in_the_first_rounds_only() -> None:
+    calls: list[str] = []
+    alternate(5, lambda: calls.append("a"), first_rounds(2, lambda: calls.append("b")))
+    assert calls.count("a") == 5 and calls.count("b") == 2
+    assert calls[:4] == ["a", "b", "b", "a"]  # alternating order in the rounds it runs
 
 
 def test_an_aa_row_with_one_label_twice_is_refused() -> None:

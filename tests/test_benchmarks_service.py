@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from benchmarks.service import Load, Service, _rows, process_cpu
+from benchmarks._proc import process_cpu, tree_cpu
+from benchmarks.service import Load, Service, _rows
 from tests._helpers import PYTHON, REPO, subprocess_env
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -34,6 +36,29 @@ def test_process_cpu_counts_the_cpu_a_process_burns() -> None:
     assert before is not None and after is not None
     # clock ticks are 10 ms: 0.3 s of CPU shows up as at least 0.2 s
     assert 0.2 <= after - before < 30
+
+
+_BURN = (
+    "import sys, time\n"
+    "t0 = time.process_time()\n"
+    "while time.process_time() - t0 < 0.4: pass\n"
+    "print('burned', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@linux_only
+def test_tree_cpu_adds_the_cpu_of_a_child_process() -> None:
+    # sh forks python (the trailing ':' keeps sh from exec-ing it): the CPU is the child's
+    proc = subprocess.Popen(["sh", "-c", f'"{PYTHON}" -c "$0"; :', _BURN],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "burned\n"
+        own, tree = process_cpu(proc.pid), tree_cpu(proc.pid)
+        assert own is not None and tree is not None
+        assert own < 0.1 and 0.3 <= tree - own < 30
+    finally:
+        proc.communicate(timeout=30)
 
 
 def test_process_cpu_of_a_process_that_is_gone_is_none() -> None:

@@ -59,6 +59,28 @@ def test_quick_folder_scenario_reports_spreads_and_a_pins_aa_row(tmp_path: Path)
     assert aa["samples"]["pins-python"] == main["samples"]["pins-python"]
 
 
+def test_quick_s3_upload_reports_a_pins_aa_row_and_cpu_per_mb(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "s3.upload", "--runs", "2",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["scenario"]: r for r in json.loads(out.read_text())["rows"]}
+    main = rows["pin_upload 16 MiB file"]
+    aa = rows["pin_upload 16 MiB file (A/A: pins-python against itself)"]
+    assert (aa["subject"], aa["reference"]) == ("pins-python", "pins-python (2nd series)")
+    assert aa["samples"]["pins-python"] == main["samples"]["pins-python"]
+    assert len(aa["samples"]["pins-python (2nd series)"]) == 2
+    for who in ("server", "client"):
+        cpu = rows[f"pin_upload 16 MiB file: {who} CPU per MB"]
+        assert cpu["unit"] == "CPU ms/MB" and cpu["target"] is None and cpu["met"] is None
+        # SeaweedFS and either client spend some CPU on every MB, and less than a second
+        for side in ("apins", "pins-python"):
+            assert all(0 < x < 1000 for x in cpu["samples"][side]), cpu["samples"]
+
+
 def test_unknown_scenario_is_refused() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--only", "no-such-scenario"],
