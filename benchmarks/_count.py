@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from tests.servers import NginxServer
 
+from ._core import Row
+
 T = TypeVar("T")
 
 
@@ -54,3 +56,14 @@ def count_requests(nginx: NginxServer, base_url: str, op: Callable[[], T]) -> tu
     window = LogWindow(nginx, base_url)
     out = op()
     return window.count(), out
+
+
+def requests_row(group: str, scenario: str, apins: int, pins: int, note: str,
+                 at_most: int | None = None) -> Row:  # fmt: skip
+    """A row of request counts (the ratio: pins-python's over apins's); with ``at_most`` the
+    target is "apins <= at_most" requests, else the row is information."""
+    row = Row(group, f"{scenario}: requests", unit="requests", apins=apins, ref_value=pins,
+              ratio=pins / apins if apins else None, note=note)  # fmt: skip
+    if at_most is not None:
+        row.target_text, row.met = f"apins <= {at_most}", apins <= at_most
+    return row

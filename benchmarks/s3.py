@@ -25,7 +25,7 @@ from ._core import (
     timed,
     unavailable,
 )
-from ._count import LogWindow, count_requests
+from ._count import LogWindow, count_requests, requests_row
 from ._proc import tree_cpu
 
 GROUP = "S3 loopback (SeaweedFS)"
@@ -376,11 +376,14 @@ def warm_read(ctx: Context) -> list[Row]:
                                lambda: board.pin_read("small"))  # fmt: skip
     time_row = time_rows(GROUP, "warm pin_read of a small pin (same board)", a, p, target=5.0)
     time_row.in_ms()
-    req = Row(
-        GROUP, "warm pin_read of a small pin: requests", unit="requests",
-        apins=ra, ref_value=rp, ratio=(rp / ra) if ra else None, target_text="apins <= 1",
-        met=ra <= 1, note="counted in the access log of an nginx proxy in front of SeaweedFS",
-    )  # fmt: skip
+    req = requests_row(
+        GROUP,
+        "warm pin_read of a small pin",
+        ra,
+        rp,
+        at_most=1,
+        note="counted in the access log of an nginx proxy in front of SeaweedFS",
+    )
     return [time_row, req]
 
 
@@ -450,9 +453,9 @@ def search(ctx: Context) -> list[Row]:
     name = f"pin_search over {n} pins (cold cache)"
     return [
         time_rows(GROUP, name, a, p, target=10.0),
-        Row(GROUP, f"pin_search over {n} pins: requests", unit="requests", apins=ra,
-            ref_value=rp, ratio=rp / ra if ra else None,
-            note="counted in the nginx proxy's access log; apins sends them concurrently"),
+        requests_row(GROUP, f"pin_search over {n} pins", ra, rp,
+                     note="counted in the nginx proxy's access log; apins sends them "
+                     "concurrently"),
     ]  # fmt: skip
 
 
