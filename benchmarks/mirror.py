@@ -6,11 +6,24 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import count
 from pathlib import Path
 from typing import Any
 
 from ._boards import apins_s3, feature, pins_s3
-from ._core import Context, MiB, Row, run_async, scenario, time_rows, timed, unavailable
+from ._core import (
+    Context,
+    MiB,
+    Row,
+    aa_row,
+    alternate,
+    first_rounds,
+    run_async,
+    scenario,
+    time_rows,
+    timed,
+    unavailable,
+)
 
 GROUP = "Mirror (SeaweedFS source)"
 
@@ -157,29 +170,41 @@ def _pins_mirror(ctx: Context, data: MirrorData, target: str, run: int) -> float
     return dt
 
 
+#: runs of the pins-python loop's 2nd series (its A/A row): a run of the loop takes
+#: 30-60 s in the full run, so it is kept to the first rounds
+AA_RUNS = 2
+
+
 def _rows(ctx: Context, target: str, label: str, target_ratio: float) -> list[Row]:
     why = feature("apins", "mirror")
     if why:
         return [unavailable(GROUP, f"mirror {label}", why)]
     data = mirror_data(ctx)
-    a: list[float] = []
-    p: list[float] = []
+    t: dict[str, list[float]] = {"a": [], "p": [], "p2": []}
     server_side: list[int] = []
-    for i in range(ctx.runs):
+    runs = count()
 
-        def run_apins(i: int = i) -> None:
-            dt, report = _apins_mirror(ctx, data, target, i)
-            a.append(dt)
-            server_side.append(report.server_side_files)
+    def run_apins() -> None:
+        dt, report = _apins_mirror(ctx, data, target, next(runs))
+        t["a"].append(dt)
+        server_side.append(report.server_side_files)
 
-        steps = [lambda: run_apins(), lambda i=i: p.append(_pins_mirror(ctx, data, target, i))]  # type: ignore[misc]
-        for step in steps if i % 2 == 0 else steps[::-1]:
-            step()
+    alternate(
+        ctx.runs,
+        run_apins,
+        lambda: t["p"].append(_pins_mirror(ctx, data, target, next(runs))),
+        first_rounds(AA_RUNS, lambda: t["p2"].append(_pins_mirror(ctx, data, target,
+                                                                  next(runs)))),
+    )  # fmt: skip
     note = data.describe()
     if target == "s3":
         note += f"; server-side copies per apins run: {max(server_side)} files"
-    return [time_rows(GROUP, f"mirror {label}, all versions", a, p, target=target_ratio,
-                      reference="pins-python loop", note=note)]  # fmt: skip
+    name = f"mirror {label}, all versions"
+    return [
+        time_rows(GROUP, name, t["a"], t["p"], target=target_ratio,
+                  reference="pins-python loop", note=note),
+        aa_row(GROUP, name, t["p"], t["p2"], who="pins-python loop"),
+    ]  # fmt: skip
 
 
 @scenario("mirror.folder", GROUP)

@@ -2,8 +2,8 @@
 
 The source is the mirror group's board (benchmarks/mirror.py); each run mirrors it into a
 new target (an S3 prefix on the same SeaweedFS, so files are copied server-side, or a
-folder). Runs alternate between the two clusters, and the in-process ``apins.mirror`` is
-timed beside them. Starting the clusters is not timed.
+folder). Runs alternate between the two clusters (the 2-worker one twice per round: its A/A row),
+and the in-process ``apins.mirror`` is timed beside them. Starting the clusters is not timed.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from itertools import count
 from typing import Any
 
 from ._boards import feature
-from ._core import Context, Row, alternate, scenario, time_rows, unavailable
+from ._core import Context, Row, aa_row, alternate, scenario, time_rows, unavailable
 from .mirror import MirrorData, _apins_mirror, mirror_data
 
 GROUP = "Mirror on Dask (apins.dask, LocalCluster)"
-#: at most this many runs per cluster and target (each run copies 269 MB three ways)
-RUNS = 3
 
 
 @contextlib.contextmanager
@@ -82,15 +80,16 @@ def _dask_run(client: Any, data: MirrorData, target: str, expected: int) -> floa
 
 def _rows(ctx: Context, data: MirrorData, clients: dict[int, Any], kind: str, label: str,
           runs: Iterator[int]) -> list[Row]:  # fmt: skip
-    """Alternate 1 worker, 2 workers and the in-process mirror into ``kind`` targets."""
+    """Alternate 1 worker, 2 workers (twice: the A/A series) and the in-process mirror into
+    ``kind`` targets."""
     expected = data.pins * data.versions
-    t: dict[str, list[float]] = {"1": [], "2": [], "in": []}
+    t: dict[str, list[float]] = {"1": [], "2": [], "2b": [], "in": []}
 
-    def one(n: int) -> None:
+    def one(n: int, series: str) -> None:
         i = next(runs)
         where = f"s3://{data.dst_bucket}/dask-{i}" if kind == "s3" else str(ctx.work / f"dask-{i}")
         try:
-            t[str(n)].append(_dask_run(clients[n], data, where, expected))
+            t[series].append(_dask_run(clients[n], data, where, expected))
         finally:
             if kind == "folder":
                 shutil.rmtree(where, ignore_errors=True)
@@ -98,12 +97,14 @@ def _rows(ctx: Context, data: MirrorData, clients: dict[int, Any], kind: str, la
     def in_process() -> None:
         t["in"].append(_apins_mirror(ctx, data, kind, 10_000 + next(runs))[0])
 
-    alternate(min(ctx.runs, RUNS), lambda: one(1), lambda: one(2), in_process)
+    alternate(ctx.runs, lambda: one(1, "1"), lambda: one(2, "2"), in_process,
+              lambda: one(2, "2b"))  # fmt: skip
     name = f"apins.dask mirror {label}, all versions"
     note = data.describe() + "; one thread per worker, shards = workers"
     return [
         time_rows(GROUP, name + ": 2 workers vs 1", t["2"], t["1"], subject="2 workers",
                   reference="1 worker", note=note),
+        aa_row(GROUP, name + ": 2 workers", t["2"], t["2b"], who="2 workers"),
         time_rows(GROUP, name + ": 2 workers vs apins.mirror in one process", t["2"], t["in"],
                   subject="2 workers", reference="apins.mirror",
                   note="the same mirror without Dask: what the scheduling costs"),
