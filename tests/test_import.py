@@ -10,9 +10,12 @@ import pytest
 from tests._helpers import PYTHON, subprocess_env
 
 HEAVY = [
-    "pyarrow", "pandas", "polars", "aiobotocore", "botocore", "aiohttp", "joblib", "rdata",
-    "dask", "distributed",
+    "pyarrow", "pandas", "polars", "numpy", "aiobotocore", "botocore", "aiohttp", "joblib",
+    "rdata", "dask", "distributed", "fsspec", "requests", "urllib3",
+    *["azure", "msal", "google", "cryptography"],  # cloud credential SDKs: only when asked for
 ]  # fmt: skip
+#: what only a credential that needs it may import: never a board with a key or an emulator
+CLOUD_SDKS = ["azure", "msal", "google", "cryptography"]
 
 
 def modules_after(code: str, names: list[str]) -> list[str]:
@@ -52,7 +55,21 @@ def test_boards_and_facade_are_light_until_used(code: str) -> None:
 
 
 def test_the_probe_sees_heavy_imports() -> None:
-    assert heavy_modules_after("import pyarrow") == ["pyarrow"]
+    assert "pyarrow" in heavy_modules_after("import pyarrow")
+    assert {"azure", "msal"} <= set(modules_after("import azure.identity", CLOUD_SDKS))
+    assert {"google", "cryptography"} <= set(modules_after("import google.auth.crypt", CLOUD_SDKS))
+
+
+def test_cloud_boards_load_no_sdk_until_a_credential_needs_it() -> None:
+    code = (
+        "import apins\n"
+        "apins.board_azure('c/p', connection_string='UseDevelopmentStorage=true')\n"
+        "apins.board_azure('c/p', account_url='http://127.0.0.1:9/acct', credential='sv=1&sig=x')\n"
+        "apins.board_gcs('b/p', endpoint_url='http://127.0.0.1:9')\n"
+        "apins.board_gcs('b/p', anonymous=True)\n"
+        "apins.board_gcs('b/p', token='ya29.not-a-real-token')\n"
+    )
+    assert modules_after(code, CLOUD_SDKS) == []
 
 
 LOGGING = ["apins._redact", "logging", "logging.handlers"]
