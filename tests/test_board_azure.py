@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -396,3 +398,175 @@ async def test_write_with_a_lost_answer_is_sent_again(
         assert len(await direct.pin_versions("blob")) == 1
         (got,) = await direct.pin_download("blob")
         assert Path(got).read_bytes() == src.read_bytes()
+
+
+class IdentityEndpoint:
+    """App Service's managed-identity endpoint on loopback, in a thread (a CLI subprocess
+    blocks the test's loop): azure-identity's real DefaultAzureCredential resolves to it
+    through IDENTITY_ENDPOINT + IDENTITY_HEADER, with no Azure AD and no internet."""
+
+    def __init__(self) -> None:
+        import secrets
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.header = secrets.token_hex(8)
+        self.token = f"mi-{secrets.token_urlsafe(24)}"
+        self.asked: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                ok = self.headers.get("X-IDENTITY-HEADER") == outer.header
+                outer.asked.append(self.path)
+                body = json.dumps({
+                    "access_token": outer.token, "token_type": "Bearer",
+                    "expires_on": str(int(time.time()) + 3600),
+                    "resource": "https://storage.azure.com",
+                }).encode() if ok else b'{"error": "bad identity header"}'  # fmt: skip
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/msi/token"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def _no_azure_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without any Azure account or credential variable."""
+    drop = ("AZURE_", "IDENTITY_", "MSI_", "AZURE_STORAGE_")
+    return {k: v for k, v in env.items() if not k.startswith(drop)}
+
+
+@pytest.fixture
+def managed_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdentityEndpoint]:
+    for name in set(os.environ) - set(_no_azure_env(dict(os.environ))):
+        monkeypatch.delenv(name)
+    endpoint = IdentityEndpoint()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", endpoint.url)
+    monkeypatch.setenv("IDENTITY_HEADER", endpoint.header)
+    yield endpoint
+    endpoint.close()
+
+
+async def test_account_url_variable_uses_the_default_credential_chain(
+    azurite: AzuriteServer,
+    managed_identity: IdentityEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """AZURE_STORAGE_ACCOUNT_URL alone: azure-identity's DefaultAzureCredential (here its
+    managed-identity step) gives the token, sent as a bearer token on every request. Azurite
+    refuses bearer tokens over http, so the answer is a clean access error without it."""
+    caplog.set_level(logging.DEBUG)
+    container = azurite.make_container()
+    async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
+        monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_URL", azurite.via(proxy.url).blob_url)
+        board = apins.board_azure(f"{container}/p", cache=False, settings=replace(SMALL, retries=0))
+        async with board:
+            for _ in range(2):
+                with pytest.raises(StoreAccessError) as info:
+                    await board.pin_list()
+            shown = f"{board!r} {store_of(board)!r} {store_of(board).account!r}"
+    token = managed_identity.token
+    assert (
+        len(managed_identity.asked) == 1
+        and "resource=https://storage.azure.com" in (managed_identity.asked[0])
+    )
+    assert [r.headers.get("authorization") for r in proxy.requests] == [f"Bearer {token}"] * 2
+    assert "token credential" in str(info.value)
+    assert token not in f"{shown} {info.value} {info.value!r} {caplog.text}"
+
+
+async def test_cli_az_url_with_the_account_url_variable(
+    azurite: AzuriteServer, managed_identity: IdentityEndpoint
+) -> None:
+    """``apins list az://container/prefix`` with only AZURE_STORAGE_ACCOUNT_URL set: the
+    default chain's bearer token is sent; the CLI's error and debug log never show it."""
+    from tests.mirror_support import cli_env
+    from tests.test_cli import run
+
+    container = azurite.make_container()
+    async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
+        env = _no_azure_env(cli_env()) | {
+            "IDENTITY_ENDPOINT": managed_identity.url,
+            "IDENTITY_HEADER": managed_identity.header,
+            "AZURE_STORAGE_ACCOUNT_URL": azurite.via(proxy.url).blob_url,
+        }
+        done = await asyncio.to_thread(
+            run, "--debug", "list", f"az://{container}/team/pins", env=env, ok=False
+        )
+    token = managed_identity.token
+    assert done.returncode == 1, done.stderr
+    assert "token credential" in done.stderr
+    sent = {r.headers.get("authorization") for r in proxy.requests}
+    assert sent == {f"Bearer {token}"}
+    assert token not in done.stdout + done.stderr
+
+
+_BLOCK_AZURE_IDENTITY = (
+    "import sys\n"
+    "sys.modules['azure.identity'] = None  # as if apins[azure] were not installed\n"
+    "sys.modules['azure.identity.aio'] = None\n"
+)
+
+
+def test_default_chain_without_azure_identity_says_what_to_install(
+    azurite: AzuriteServer,
+) -> None:
+    """No connection string, no credential, and azure-identity not importable: a clear
+    PinsError naming the extra, from the API and from the CLI (not anonymous requests that
+    fail later as 'not found' or 'forbidden')."""
+    import subprocess
+
+    from tests._helpers import PYTHON, subprocess_env
+
+    api = _BLOCK_AZURE_IDENTITY + (
+        "import apins\n"
+        "for kw in ({}, {'account_url': sys.argv[1]}):\n"
+        "    try:\n"
+        "        apins.board_azure('c/p', **kw)\n"
+        "    except apins.PinsError as exc:\n"
+        "        print(type(exc).__name__, exc)\n"
+    )
+    cli = _BLOCK_AZURE_IDENTITY + "from apins.cli import main\nsys.exit(main(['list', 'az://c/p']))"
+    env = _no_azure_env(subprocess_env()) | {"AZURE_STORAGE_ACCOUNT_URL": azurite.blob_url}
+    got = subprocess.run(
+        [PYTHON, "-c", api, azurite.blob_url], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert got.returncode == 0, got.stderr
+    lines = got.stdout.splitlines()
+    assert len(lines) == 2, got.stdout
+    for line in lines:
+        assert line.startswith("StoreAccessError ") and "pip install 'apins[azure]'" in line
+    done = subprocess.run([PYTHON, "-c", cli], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "pip install 'apins[azure]'" in done.stderr, done.stderr
+
+
+async def test_public_container_is_read_without_credentials(azurite: AzuriteServer) -> None:
+    """The anonymous route the error above names: a connection string with only the blob
+    endpoint reads a public container and sends no Authorization header."""
+    container = azurite.make_container()
+    azurite.service().get_container_client(container).set_container_access_policy(
+        signed_identifiers={}, public_access="container"
+    )
+    async with make_board(azurite, container) as writer:
+        await writer.pin_write({"public": True}, "open", type="json")
+    async with FaultProxy(azurite.blob_url.rsplit("/", 1)[0]) as proxy:
+        conn = f"BlobEndpoint={azurite.via(proxy.url).blob_url}"
+        async with make_board(azurite, container, connection_string=conn) as reader:
+            assert await reader.pin_list() == ["open"]
+            assert await reader.pin_read("open") == {"public": True}
+    assert proxy.requests and all("authorization" not in r.headers for r in proxy.requests)

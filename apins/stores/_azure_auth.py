@@ -269,8 +269,8 @@ def from_connection_string(text: str) -> Account:
 def from_account_url(url: str, credential: Any) -> Account:
     """An account from its URL (a SAS in its query is used) and an optional credential.
 
-    ``credential``: None (the SAS in the URL, else azure-identity's default chain when it is
-    installed, else anonymous), a SAS token string, an account key string, a mapping with
+    ``credential``: None (the SAS in the URL, else azure-identity's default chain, which needs
+    ``apins[azure]``), a SAS token string, an account key string, a mapping with
     ``account_name``/``account_key``, azure-core's named-key or SAS credentials, or any object
     with ``get_token``.
     """
@@ -309,9 +309,15 @@ def from_account_url(url: str, credential: Any) -> Account:
 
 
 def default_credential() -> Signer:
-    """azure-identity's DefaultAzureCredential (async) when installed, else anonymous."""
+    """azure-identity's DefaultAzureCredential (async); a clear error when it is not installed
+    (anonymous requests would fail later as a puzzling 'not found' or 'forbidden')."""
     try:
         from azure.identity.aio import DefaultAzureCredential
     except ImportError:
-        return Anonymous()
+        raise StoreAccessError(
+            "an Azure account URL without a credential uses azure-identity's default "
+            "credential chain, which is not installed: pip install 'apins[azure]', or pass "
+            "credential= (an account key, a SAS token or a token credential); for a public "
+            "container use connection_string='BlobEndpoint=<account URL>'"
+        ) from None
     return Bearer(DefaultAzureCredential())
