@@ -826,17 +826,42 @@ class Board:
         return str(await pin_url(name, version))
 
     @public_verb
-    async def pin_browse(self, name: str, version: str | None = None) -> str:
-        """Open pin_url(name, version) with the web browser (``webbrowser``, which honours the
-        BROWSER environment variable) and return the URL.
+    async def pin_browse(self, name: str, version: str | None = None, local: bool = False) -> str:
+        """Open the home of pin ``name`` (version ``version``, default the latest) in the web
+        browser (``webbrowser``, which honours BROWSER) and return the URL opened.
+
+        Folder boards open the version folder (``file://``), URL boards its http(s) URL,
+        Connect the pin's dashboard page (a version: its ``_rev`` URL), S3 on AWS the S3
+        console's page of the version, GCS the Cloud Console's, Azure the blob URL of the
+        version's ``data.txt`` (no SAS or key). S3 and GCS on a custom endpoint (MinIO,
+        SeaweedFS, an emulator) have no web console: UnsupportedType says so. ``local=True``
+        opens the folder of the local copy instead (downloaded into the cache first; a
+        folder board's own folder); a board without a cache raises UnsupportedType.
         """
         import webbrowser
 
-        url = await self.pin_url(name, version)
+        if local:
+            url = await self._local_folder_url(name, version)
+        else:
+            if version is not None:
+                version = str(version)
+            browse_url = getattr(self.backend, "browse_url", None)
+            if browse_url is None:
+                raise UnsupportedType(f"pin_browse is not available on {self.board_deparse()}.")
+            url = str(await browse_url(name, version))
         opened = await anyio.to_thread.run_sync(webbrowser.open, url)
         if not opened:
             log.warning("No web browser could open %s.", url)
         return url
+
+    async def _local_folder_url(self, name: str, version: str | None) -> str:
+        """The ``file://`` URL of the folder holding the version's local files."""
+        backend = self._backend
+        if not backend.local and getattr(backend, "cache", None) is None:
+            raise UnsupportedType(
+                f"pin_browse(local=True) needs a cache, and {self.board_deparse()} has none."
+            )
+        return _folder_uri(await self.pin_download(name, version))
 
     # -- deleting --------------------------------------------------------------------------
 
@@ -922,6 +947,12 @@ def _discard(staging: Sequence[Path], fresh: Sequence[Path]) -> None:
     for d in reversed(fresh):
         with contextlib.suppress(OSError):
             d.rmdir()  # only if empty: another writer may have put something there
+
+
+def _folder_uri(paths: Sequence[str]) -> str:
+    """The ``file://`` URL (ending in ``/``) of the folder that holds all of ``paths``."""
+    folder = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
+    return Path(folder).as_uri() + "/"
 
 
 def local_dir(board: Board) -> Path | None:

@@ -247,8 +247,8 @@ class SyncBoard:
         return self._run("pin_url", name, version)  # type: ignore[no-any-return]
 
     @_doc
-    def pin_browse(self, name: str, version: str | None = None) -> str:
-        return self._run("pin_browse", name, version)  # type: ignore[no-any-return]
+    def pin_browse(self, name: str, version: str | None = None, local: bool = False) -> str:
+        return self._run("pin_browse", name, version, local)  # type: ignore[no-any-return]
 
     @_doc
     def pin_version_delete(self, name: str, version: str) -> None:

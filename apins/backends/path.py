@@ -221,11 +221,19 @@ class PathBackend:
 
     async def pin_url(self, name: str, version: str | None) -> str:
         """Where version ``version`` (default: the latest) of ``name`` lives on this board."""
+        return self.store.location_url(await self._version_folder(name, version))
+
+    async def browse_url(self, name: str, version: str | None) -> str:
+        """The web page of that version's folder, as the store has one (Store.browse_url)."""
+        return self.store.browse_url(await self._version_folder(name, version))
+
+    async def _version_folder(self, name: str, version: str | None) -> str:
+        """``name/version`` of an existing version (default: the latest)."""
         versions = await self.list_versions(name)
         chosen = versions[-1].version if version is None else version
         if chosen not in {v.version for v in versions}:
             raise VersionNotFound(f"Pin {name!r} has no version {chosen!r}.")
-        return self.store.location_url(f"{name}/{chosen}")
+        return f"{name}/{chosen}"
 
     async def poll_versions(self, name: str, newest: str | None) -> list[VersionInfo] | None:
         """The pin's versions read from the board now (for pin_watch): one listing under

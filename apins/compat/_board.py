@@ -244,11 +244,12 @@ class Board:
         self._sync.pin_delete(names)
 
     def pin_browse(self, name: str, version: str | None = None, local: bool = False) -> Any:
-        """Open the pin's home (its folder, object URL or Connect page) in a web browser."""
+        """Open the pin's home (its folder, console page or Connect page) in a web browser;
+        ``local=True``: the folder of its cached copy."""
         browse = getattr(self._sync, "pin_browse", None)
         if browse is None:
             raise NotImplementedError("pin_browse is not available for this board.")
-        return browse(name, version)
+        return browse(name, version, local=local)
 
     def board_deparse(self) -> str:
         """A constructor call that recreates this board (pins-python's form, no secrets)."""

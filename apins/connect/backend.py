@@ -701,6 +701,14 @@ class ConnectBackend:
             raise VersionNotFound(f"Pin {owner}/{short} has no version {version}.")
         return f"{base}{_rev(version)}/"
 
+    async def browse_url(self, name: str, version: str | None) -> str:
+        """The pin's page in Connect's dashboard; for one ``version``, its ``_rev`` content
+        URL (the dashboard has no page per bundle)."""
+        if version is not None:
+            return await self.pin_url(name, version)
+        _, _, c = await self._content(name)
+        return str(c.get("dashboard_url") or f"{self.client.server_url}/connect/#/apps/{c['guid']}")
+
     async def aclose(self) -> None:
         await self._files.aclose()
         await self.client.aclose()

@@ -131,6 +131,14 @@ class AzureStore:
         """The https URL of the blob prefix ``folder_key`` (no credential), ending in ``/``."""
         return self.blob_url(folder_key) + "/"
 
+    def browse_url(self, folder_key: str) -> str:
+        """The blob URL of the folder's ``data.txt``, without SAS or key: the one address
+        under a version that is a blob (Azure answers a bare prefix with an error page). A
+        browser shows it when the container allows anonymous reads; otherwise Azure's page
+        says the blob needs authorization, and no credential is ever put in the URL (the
+        portal's pages need the subscription and resource group, which a board never has)."""
+        return self.blob_url(f"{folder_key}/data.txt")
+
     async def aclose(self) -> None:
         """Close the session; the store can be used again afterwards."""
         session, self._session = self._session, None

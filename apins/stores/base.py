@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import PinsError, TransferError
+from ..errors import PinsError, TransferError, UnsupportedType
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,11 @@ class Store(Protocol):
     def location_url(self, folder_key: str) -> str:
         """Where the folder ``folder_key`` (``name/version``) lives, as a URL ending in ``/``:
         ``file://``, ``s3://``, ``gs://`` or the http(s) address, never with a credential."""
+        ...
+
+    def browse_url(self, folder_key: str) -> str:
+        """A page a web browser can show for the folder ``folder_key`` (pin_browse), never
+        with a credential; raises UnsupportedType when the store has no such page."""
         ...
 
     async def aclose(self) -> None: ...
@@ -315,6 +320,15 @@ class CopyStore(Protocol):
         ``info`` (the source object's size and ETag, e.g. from a listing) saves a HEAD.
         """
         ...
+
+
+def no_web_page(where: str, uri: str) -> UnsupportedType:
+    """pin_browse's error for a store without a web console (a custom S3 or GCS endpoint)."""
+    return UnsupportedType(
+        f"{where} has no web page to open: a custom endpoint has no web console. "
+        f"pin_url() gives the version's address ({uri}); pin_browse(..., local=True) opens "
+        "the cached copy."
+    )
 
 
 def join_key(*parts: str) -> str:

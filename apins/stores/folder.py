@@ -335,6 +335,10 @@ class FolderStore:
         """The ``file://`` URL of the folder ``folder_key``, ending in ``/``."""
         return self.local_path(folder_key).absolute().as_uri() + "/"
 
+    def browse_url(self, folder_key: str) -> str:
+        """The version folder itself (``file://``): a browser lists its files."""
+        return self.location_url(folder_key)
+
     async def aclose(self) -> None:
         scratch = self._scratch
         if isinstance(scratch, Path):

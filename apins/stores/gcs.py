@@ -52,6 +52,7 @@ from ..transfer.retry import (
 from ..transfer.upload import upload_file
 from ._gcsauth import Credentials, resolve_credentials
 from ._rest import send_checked
+from ._urls import public_url
 from .base import (
     FileSpan,
     NotModified,
@@ -61,6 +62,7 @@ from .base import (
     ProgressCallback,
     RangeNotSatisfiable,
     Store,
+    no_web_page,
 )
 from .http import BodyStream, body_span, new_session
 from .s3 import normalize_prefix
@@ -72,6 +74,8 @@ if TYPE_CHECKING:
     import aiohttp
 
 GOOGLE_API = "https://storage.googleapis.com"
+#: the Cloud Console's storage browser (pin_browse)
+GCS_CONSOLE = "https://console.cloud.google.com/storage/browser"
 #: sources one compose request may join
 COMPOSE_FANIN = 32
 #: listing page size (the API's maximum)
@@ -160,6 +164,17 @@ class GCSStore:
     def location_url(self, folder_key: str) -> str:
         """The ``gs://bucket/key/`` URI of the folder ``folder_key``."""
         return f"gs://{self.bucket}/{self.prefix}{folder_key}/"
+
+    def browse_url(self, folder_key: str) -> str:
+        """The Cloud Console's storage browser page of the folder (with ``?project=`` when the
+        board names one). An emulator or other custom endpoint has no console: that raises
+        UnsupportedType."""
+        if self.endpoint_url != GOOGLE_API:
+            where = f"GCS at {public_url(self.endpoint_url)}"
+            raise no_web_page(where, self.location_url(folder_key))
+        path = quote(f"{self.bucket}/{self.prefix}{folder_key}/", safe="/")
+        query = f"?{urlencode({'project': self.project})}" if self.project else ""
+        return f"{GCS_CONSOLE}/{path}{query}"
 
     async def aclose(self) -> None:
         """Close the connections; the store can be used again afterwards."""

@@ -472,6 +472,10 @@ class HTTPStore:
         except PinsError:
             return self.url_for(folder_key)
 
+    def browse_url(self, folder_key: str) -> str:
+        """The folder's http(s) URL, as the server serves it."""
+        return self.location_url(folder_key)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()

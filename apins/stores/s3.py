@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio
 
@@ -41,6 +41,7 @@ from ..transfer.upload import upload_file
 from ._cloud_errors import map_botocore_error
 from ._s3http import PresignedReader, parse_copy_result
 from ._sigv4 import Keys, Presigner, UrlTemplate
+from ._urls import public_url
 from .base import (
     FileSpan,
     ObjectInfo,
@@ -49,6 +50,7 @@ from .base import (
     ProgressCallback,
     RangeNotSatisfiable,
     Store,
+    no_web_page,
 )
 from .http import BodyStream
 
@@ -61,6 +63,10 @@ MAX_SINGLE_COPY = 5 * GiB
 #: part size for UploadPartCopy of larger objects
 COPY_PART = 512 * 1024**2
 DELETE_BATCH = 1000
+#: the AWS console's bucket pages (pin_browse)
+AWS_CONSOLE = "https://s3.console.aws.amazon.com/s3/buckets"
+#: environment variables that give botocore an endpoint other than AWS's
+_ENDPOINT_VARS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
 #: HTTP method of each S3 operation apins calls through botocore (for the request log)
 _METHODS = {
@@ -343,6 +349,21 @@ class S3Store:
     def location_url(self, folder_key: str) -> str:
         """The ``s3://bucket/key/`` URI of the folder ``folder_key``."""
         return f"s3://{self.bucket}/{self.prefix}{folder_key}/"
+
+    def browse_url(self, folder_key: str) -> str:
+        """The AWS console's page of the folder (its prefix in the bucket; signing in is the
+        browser's business). A custom endpoint (MinIO, SeaweedFS...) has no console: that
+        raises UnsupportedType rather than hand out a presigned URL, which would put a
+        temporary credential in the browser's history."""
+        custom = self.endpoint_url or next(
+            (os.environ[v] for v in _ENDPOINT_VARS if os.environ.get(v)), None
+        )
+        if custom:
+            raise no_web_page(f"S3 at {public_url(custom)}", self.location_url(folder_key))
+        query = {"prefix": f"{self.prefix}{folder_key}/"}
+        if self.region:
+            query = {"region": self.region, **query}
+        return f"{AWS_CONSOLE}/{quote(self.bucket, safe='')}?{urlencode(query, safe='/')}"
 
     async def aclose(self) -> None:
         """Close the client and its connections; the store can be used again afterwards."""
