@@ -17,8 +17,9 @@ import pytest
 import requests
 
 from apins.testing.connect import ConnectEmulator, run_in_thread
+from tests._helpers import required
 
-connect = pytest.importorskip("posit.connect")
+connect = required("posit.connect", "posit-sdk")
 
 USERS: dict[str, str | tuple[str, str]] = {
     "alice": "sdk-key-a",

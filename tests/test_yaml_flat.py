@@ -7,11 +7,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
 import yaml
 
 from apins import _yaml
 from apins.meta import Meta, dump_meta, parse_meta
+from tests._helpers import required
 
 
 def full(text: str) -> object:
@@ -29,7 +29,8 @@ def written_by_writers() -> list[str]:
     texts = [dump_meta(meta).decode()]
     meta.description, meta.user = "plain words", {"k": 1}
     texts.append(dump_meta(meta).decode())
-    pins_tests = Path(pytest.importorskip("pins").__file__).parent / "tests"
+    pins = required("pins", "pins-python 0.9.2")
+    pins_tests = Path(str(pins.__file__)).parent / "tests"
     for f in sorted(pins_tests.glob("pin*/*/*/data.txt")):
         texts.append(f.read_text("utf-8-sig"))
     return texts

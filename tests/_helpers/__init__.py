@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pins
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -15,6 +18,15 @@ HELPERS = Path(__file__).resolve().parent
 
 #: the R-written boards shipped inside the pins-python wheel (spec §12)
 PINS_FIXTURES = Path(pins.__file__).resolve().parent / "tests"
+
+
+def required(module: str, package: str) -> ModuleType:
+    """Import ``module`` of the [test] extra's ``package``; missing, it fails the test (in CI
+    and locally alike: a suite that silently skips is a suite that does not run)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        pytest.fail(f"{package} is not installed (it is in the [test] extra): {exc}", pytrace=False)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
