@@ -10,15 +10,32 @@ names the server ``http://localhost:3939`` (pins' docker setup). It runs in a se
 that exact URL, reaching the emulator through an HTTP proxy setting (``HTTP_PROXY`` = the
 emulator, which accepts absolute-form request targets and answers with the Host the client used).
 
-Tests pins itself skips under ``fs_rsc`` (none need the internet): five in test_compat.py and
-one in test_constructors.py skip for every non-file backend, test_compat.py:75 because
-"RSC uses bundle ids as pin versions", and test_boards.py:690 is skipped by pins with "There is
-some sort of authorization error with the new Connect test setup".
+The first pass must end exactly 96 passed, 8 skipped, 3 xfailed, no failure and no error.
+The 8 tests pins itself skips under ``fs_rsc`` (none for want of the internet), checked by
+location and reason (``SKIPS``):
+
+* test_compat.py:75 "RSC uses bundle ids as pin versions";
+* test_compat.py:213, :223, :227, :234, :241 (no reason given): the manifest-board tests, which
+  pins skips on Connect (it cannot hold a ``_pins.yaml``; the example pin names are shorter than
+  Connect allows);
+* test_constructors.py:249 (no reason given): the multi-user constructor test, which pins skips
+  on Connect (names there are ``<user>/<name>``, the test would need changing);
+* test_boards.py:690 "There is some sort of authorization error with the new Connect test
+  setup" (pins skips ``test_board_pin_search_admin_user`` unconditionally).
+
+The 3 tests pins marks xfail on Connect (``XFAILS``), each with pins' own reason:
+
+* test_boards.py::test_board_pin_search_name[rsc-[0-9]-matches2] and
+  [rsc-the-title-matches3]: "rsc doesn't search by title" (a regex, and a word found only in
+  the titles, match nothing in Connect's name search);
+* test_compat.py::test_compat_pin_meta_version_arg[rsc]: asks for a timestamp version name of
+  the example board, and on Connect "the version is the bundle id".
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,8 +51,25 @@ USERS: dict[str, str | tuple[str, str]] = {
 }
 SNAPSHOT_TEST = "pins/tests/test_boards.py::test_board_pin_write_rsc_index_html"
 PINS_ENV = {"PINS_ALLOW_RSC_SHORT_NAME": "1", "PINS_FEATURE_PREVIEW": "1"}
-# Passed in the first pass on this emulator (a floor: a drop means the emulator regressed).
-MIN_PASSED = 90
+#: the first pass's outcome, exactly (see the module docstring)
+EXPECTED = {"passed": 96, "failed": 0, "error": 0, "skipped": 8, "xfailed": 3}
+_BLANK = "Skipped"  # what pytest prints for a pytest.skip() without a reason
+#: location of each skip pins makes under fs_rsc -> its reason
+SKIPS = {
+    "pins/tests/test_compat.py:75": "RSC uses bundle ids as pin versions",
+    **{f"pins/tests/test_compat.py:{n}": _BLANK for n in (213, 223, 227, 234, 241)},
+    "pins/tests/test_constructors.py:249": _BLANK,
+    "pins/tests/test_boards.py:690": (
+        "There is some sort of authorization error with the new Connect test setup"
+    ),
+}
+XFAILS = {
+    "pins/tests/test_boards.py::test_board_pin_search_name[rsc-[0-9]-matches2]",
+    "pins/tests/test_boards.py::test_board_pin_search_name[rsc-the-title-matches3]",
+    "pins/tests/test_compat.py::test_compat_pin_meta_version_arg[rsc]",
+}
+_SKIP_LINE = re.compile(r"^SKIPPED \[1\] (\S+:\d+): (.*)$", re.MULTILINE)
+_XFAIL_LINE = re.compile(r"^XFAIL (\S+)", re.MULTILINE)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -53,7 +87,7 @@ def test_pins_python_connect_suite_passes(tmp_path: Path) -> None:
     python = suite_venv()
     sdist = pins_sdist()
     _write_keys(sdist)
-    common = ["-o", "addopts=", "-m", "fs_rsc", "-q", "-rfEs", "--tb=short"]
+    common = ["-o", "addopts=", "-m", "fs_rsc", "-q", "-rfEsx", "--tb=short"]
     with run_in_thread(root=tmp_path / "connect", users=USERS) as server:
         cache = {"PINS_CACHE_DIR": str(tmp_path / "pins-cache")}
         first = run_pytest(
@@ -75,8 +109,9 @@ def test_pins_python_connect_suite_passes(tmp_path: Path) -> None:
             },
         )
     counts = summary_counts(first.stdout)
-    assert (counts["failed"], counts["error"]) == (0, 0), _tail(first.stdout)
-    assert counts["passed"] >= MIN_PASSED, _tail(first.stdout)
+    assert {k: counts.get(k, 0) for k in EXPECTED} == EXPECTED, _tail(first.stdout)
+    assert dict(_SKIP_LINE.findall(first.stdout)) == SKIPS, _tail(first.stdout)
+    assert set(_XFAIL_LINE.findall(first.stdout)) == XFAILS, _tail(first.stdout)
     assert first.returncode == 0, _tail(first.stdout)
     again = summary_counts(second.stdout)
     assert (again["passed"], again["failed"], again["error"]) == (1, 0, 0), _tail(second.stdout)
