@@ -251,3 +251,166 @@ async def test_google_auth_credentials_object(
     assert {r.headers.get("authorization") for r in proxy.requests} == {
         f"Bearer {endpoint.issued[0]}"
     }
+
+
+def _no_adc_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No emulator, and no gcloud login file: only GOOGLE_APPLICATION_CREDENTIALS counts."""
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    (tmp_path / "gcloud").mkdir(exist_ok=True)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+
+
+async def test_anonymous_keyword_never_looks_for_credentials(
+    fakegcs: GCSServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``anonymous=True``: no application-default lookup (a broken
+    GOOGLE_APPLICATION_CREDENTIALS is not read, even for Google's own endpoint) and no
+    Authorization header on the wire, while a public bucket is read and written."""
+    _no_adc_env(monkeypatch, tmp_path)
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text("this is not a key")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(bogus))
+    with pytest.raises(StoreAccessError, match="is not JSON"):  # what a lookup would do
+        apins.board_gcs("public-bucket/pins", cache=False)
+    google = apins.board_gcs("public-bucket/pins", cache=False, anonymous=True)
+    assert repr(google.backend.store._creds) == "Anonymous()"  # type: ignore[attr-defined]
+    bucket = fakegcs.make_bucket()
+    async with (
+        FaultProxy(fakegcs.url) as proxy,
+        apins.board_gcs(
+            f"{bucket}/anon", cache=tmp_path / "c", endpoint_url=proxy.url, anonymous=True
+        ) as board,
+    ):
+        await board.pin_write({"open": 1}, "o", type="json")
+        assert await board.pin_list() == ["o"]
+        assert await board.pin_read("o") == {"open": 1}
+    assert proxy.requests
+    assert [r for r in proxy.requests if "authorization" in r.headers] == []
+
+
+async def test_application_default_credentials_from_the_variable_are_used(
+    fakegcs: GCSServer,
+    key_file: tuple[Path, TokenEndpoint],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GOOGLE_APPLICATION_CREDENTIALS naming a service-account key: the application-default
+    lookup (``token="google_default"``, which an emulator endpoint needs; Google's endpoint does
+    it with no token) signs a JWT for the key's token endpoint and every storage request
+    carries the token it answered."""
+    path, endpoint = key_file
+    _no_adc_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    assert repr(apins.board_gcs("b/p", cache=False).backend.store._creds) == (  # type: ignore[attr-defined]
+        "ServiceAccount('pins@test.iam.gserviceaccount.com')"
+    )
+    bucket = fakegcs.make_bucket()
+    async with (
+        FaultProxy(fakegcs.url) as proxy,
+        apins.board_gcs(
+            f"{bucket}/adc", cache=tmp_path / "c", endpoint_url=proxy.url, token="google_default"
+        ) as board,
+    ):
+        await board.pin_write({"adc": 1}, "a", type="json")
+        assert await board.pin_read("a") == {"adc": 1}
+        shown = repr(board) + repr(board.backend.store._creds)  # type: ignore[attr-defined]
+    (token,) = endpoint.issued
+    assert endpoint.claims[0]["iss"] == "pins@test.iam.gserviceaccount.com"
+    assert {r.headers.get("authorization") for r in proxy.requests} == {f"Bearer {token}"}
+    assert token not in shown
+
+
+class MetadataEndpoint:
+    """A GCE metadata server on loopback (in a thread: the client is another process), enough
+    for google-auth's application-default lookup to find it and take a token from it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.token = f"ya29.{secrets.token_urlsafe(16)}"
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.paths.append(self.path)
+                path = self.path.split("?")[0]
+                answer: Any = ""  # the ping at "/" needs only the Metadata-Flavor header
+                if path.endswith("/project/project-id"):
+                    answer = "test-project"
+                elif path.endswith("/service-accounts/default/"):
+                    answer = {"email": "vm@test.iam.gserviceaccount.com", "aliases": ["default"]}
+                elif path.endswith("/service-accounts/default/token"):
+                    answer = {"access_token": outer.token, "expires_in": 3600}
+                is_json = not isinstance(answer, str)
+                body = (json.dumps(answer) if is_json else answer).encode()
+                self.send_response(200)
+                self.send_header("Metadata-Flavor", "Google")
+                self.send_header("Content-Type", "application/json" if is_json else "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+async def test_google_auth_application_default_credentials_are_used(
+    fakegcs: GCSServer, tmp_path: Path
+) -> None:
+    """No key file and no gcloud login: the application-default lookup falls to google-auth
+    (the ``apins[gcs]`` extra), which finds the metadata server (pointed at loopback by its
+    own GCE_METADATA_HOST variable, read when google-auth is imported: hence a subprocess);
+    its token reaches every storage request and no output shows it."""
+    import asyncio
+    import os
+    import subprocess
+
+    from tests._helpers import PYTHON, subprocess_env
+
+    metadata = MetadataEndpoint()
+    (tmp_path / "gcloud").mkdir()
+    env = {
+        k: v
+        for k, v in subprocess_env().items()
+        if k not in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST")
+    }
+    env |= {"GCE_METADATA_HOST": metadata.host, "GCE_METADATA_IP": metadata.host,
+            "CLOUDSDK_CONFIG": str(tmp_path / "gcloud")}  # fmt: skip
+    script = (
+        "import asyncio, sys, apins\n"
+        "async def main():\n"
+        "    async with apins.board_gcs(sys.argv[1], cache=False, endpoint_url=sys.argv[2],\n"
+        "                               token='google_default') as board:\n"
+        "        await board.pin_write({'gce': 1}, 'g', type='json')\n"
+        "        assert await board.pin_read('g') == {'gce': 1}\n"
+        "        print(repr(board), repr(board.backend.store._creds))\n"
+        "asyncio.run(main())\n"
+    )
+    bucket = fakegcs.make_bucket()
+    try:
+        async with FaultProxy(fakegcs.url) as proxy:
+            done = await asyncio.to_thread(
+                subprocess.run, [PYTHON, "-c", script, f"{bucket}/gce", proxy.url],
+                env=env, capture_output=True, text=True, timeout=120, cwd=os.getcwd(),
+            )  # fmt: skip
+    finally:
+        metadata.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("GoogleAuth(Credentials)")
+    token_asks = [p for p in metadata.paths if "/service-accounts/default/token" in p]
+    assert len(token_asks) == 1 and "devstorage.read_write" in unquote(token_asks[0])
+    assert proxy.requests
+    assert {r.headers.get("authorization") for r in proxy.requests} == {f"Bearer {metadata.token}"}
+    assert metadata.token not in done.stdout + done.stderr
