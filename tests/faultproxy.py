@@ -22,6 +22,8 @@ hook       ``hook(record)`` is awaited before the request is forwarded (e.g. to 
            object on the upstream between two ranged GETs); the request then goes through
 corrupt    the whole answer, with the body byte at offset ``after`` inverted (bit rot on the
            wire that the length and the headers do not show)
+garble     the request goes through with its body byte at offset ``after`` inverted: an upload
+           damaged on the way, which the server must refuse or the client must notice
 torn       a sender that died mid-request: the server gets the request head and ``after``
            body bytes, then end of stream; once it has answered (or hung up), the client's
            connection is reset
@@ -54,6 +56,7 @@ KINDS = frozenset(
         "hook",
         "corrupt",
         "torn",
+        "garble",
     }
 )
 
@@ -305,7 +308,8 @@ class FaultProxy:
             record.cut = True
             _reset(writer)
             return
-        await _copy_body(reader, headers, up_writer)
+        flip = fault.after if fault is not None and fault.kind == "garble" else None
+        await _copy_body(reader, headers, up_writer, flip)
         await up_writer.drain()
         resp_head = await _read_response_head(up_reader)
         if fault is not None and fault.kind == "lost":
@@ -381,9 +385,13 @@ async def _read_response_head(up: asyncio.StreamReader) -> bytes:
 
 
 async def _copy_body(
-    reader: asyncio.StreamReader, headers: dict[str, str], to: asyncio.StreamWriter | None
+    reader: asyncio.StreamReader,
+    headers: dict[str, str],
+    to: asyncio.StreamWriter | None,
+    flip: int | None = None,
 ) -> None:
-    """Read the request body (Content-Length or chunked), forwarding it to ``to``."""
+    """Read the request body (Content-Length or chunked), forwarding it to ``to``; the byte
+    at offset ``flip`` of a Content-Length body is inverted on the way."""
 
     def send(data: bytes) -> None:
         if to is not None:
@@ -404,10 +412,15 @@ async def _copy_body(
             if to is not None:
                 await to.drain()
     left = int(headers.get("content-length", "0") or 0)
+    seen = 0
     while left > 0:
         data = await reader.read(min(left, 65536))
         if not data:
             raise asyncio.IncompleteReadError(b"", left)
+        if flip is not None and seen <= flip < seen + len(data):
+            i = flip - seen
+            data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
+        seen += len(data)
         left -= len(data)
         send(data)
         if to is not None:

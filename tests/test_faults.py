@@ -325,6 +325,62 @@ async def test_write_fault(rig: Rig, tmp_path: Path, case: str) -> None:
         assert not uploads.get("Uploads"), uploads
 
 
+#: S3 uploads whose request body gets one byte flipped on the way: (request path, settings, data)
+GARBLED: dict[str, tuple[str, TransferSettings, bytes]] = {
+    "put-file": (r"/blob\.bin(\?|$)", FAST, DATA),
+    "upload-part": (r"[?&]partNumber=1(&|$)", MULTI, BIG),
+    "put-data.txt": (r"/data\.txt(\?|$)", FAST, DATA),
+}
+
+
+@pytest.mark.parametrize("rig", S3, indirect=True)
+@pytest.mark.parametrize("case", sorted(GARBLED))
+async def test_garbled_upload_is_sent_again(rig: Rig, tmp_path: Path, case: str) -> None:
+    """An upload body damaged on the wire is never kept: the server refuses it (its
+    Content-MD5 does not match) or the client sees the stored part's ETag is not the MD5 it
+    sent (moto checks nothing); the write is sent again and the pin holds the right bytes."""
+    path, settings, data = GARBLED[case]
+    src = tmp_path / "blob.bin"
+    src.write_bytes(data)
+    async with FaultProxy(rig.upstream) as proxy:
+        fault = proxy.add(
+            Fault("garble", "PUT", path, after=len(data) // 2 if case != "put-data.txt" else 40)
+        )
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, settings, tmp_path / "cache") as b:
+                await b.pin_upload(str(src), "blob")
+        assert fault.fired == 1
+        assert fault.seen == 2, f"{case}: sent {fault.seen} times"
+    async with rig.direct() as d:
+        (got,) = await d.pin_download("blob")
+        assert Path(got).read_bytes() == data
+    uploads = rig.s3.boto3_client().list_multipart_uploads(Bucket=rig.bucket)
+    assert not uploads.get("Uploads"), uploads
+
+
+@pytest.mark.parametrize("rig", S3, indirect=True)
+@pytest.mark.parametrize("case", ["put-file", "upload-part"])
+async def test_garbled_upload_every_time_commits_nothing(
+    rig: Rig, tmp_path: Path, case: str
+) -> None:
+    """A body damaged on every attempt: pin_upload raises one PinsError after its retries,
+    no version is visible and no multipart upload is left open."""
+    path, settings, data = GARBLED[case]
+    src = tmp_path / "blob.bin"
+    src.write_bytes(data)
+    async with FaultProxy(rig.upstream) as proxy:
+        fault = proxy.add(Fault("garble", "PUT", path, count=None, after=len(data) // 2))
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, settings, tmp_path / "cache") as b:
+                with pytest.raises(PinsError):
+                    await b.pin_upload(str(src), "blob")
+        assert fault.fired == settings.retries + 1
+    async with rig.direct() as d:
+        assert not await d.pin_exists("blob")
+    uploads = rig.s3.boto3_client().list_multipart_uploads(Bucket=rig.bucket)
+    assert not uploads.get("Uploads"), uploads
+
+
 async def _bundles(rig: Rig) -> list[dict[str, object]]:
     from tests.connect_support import api
 

@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from apins.errors import StoreAccessError
 from apins.settings import TransferSettings
-from apins.stores._sigv4 import Keys, Presigner, UrlTemplate
+from apins.stores._sigv4 import Keys, Presigner, UrlTemplate, canonical_query
 from apins.stores.base import PreconditionFailed
 from apins.stores.s3 import S3Store
 from tests.servers import NginxServer, S3Server
@@ -182,6 +182,25 @@ def test_signed_write_headers_equal_botocores(
             theirs.headers["X-Amz-Content-SHA256"] = sha
             auth.add_auth(theirs)
             assert ours["Authorization"] == theirs.headers["Authorization"], key
+        # the multipart calls: a query, and UploadPart's file body as UNSIGNED-PAYLOAD
+        calls: list[tuple[str, dict[str, str], bytes | None]] = [
+            ("PUT", {"partNumber": "7", "uploadId": "2~a b/c+d=="}, None),
+            ("POST", {"uploads": ""}, b""),
+            ("POST", {"uploadId": "x/y z"}, b"<Complete/>"),
+        ]
+        for method, params, body in calls:
+            query = canonical_query(params)
+            payload = "UNSIGNED-PAYLOAD" if body is None else hashlib.sha256(body).hexdigest()
+            md5 = {"Content-MD5": "XUFAKrxLKna5cZ2REBfFkg=="}
+            ours = presigner.headers(method, path, md5, payload, keys, query=query, when=when)
+            url = f"{presigner.template.origin}{path}?{query}"
+            theirs = AWSRequest(method, url, headers=dict(md5), data=body or b"")
+            theirs.context["client_config"] = Config(
+                s3={"payload_signing_enabled": body is not None}
+            )
+            auth.add_auth(theirs)
+            assert theirs.headers["X-Amz-Content-SHA256"] == payload
+            assert ours["Authorization"] == theirs.headers["Authorization"], (key, params)
 
 
 # -- real servers ----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .http import BodyStream, body_span, new_session
 
 if TYPE_CHECKING:
     import aiohttp
+    from aiohttp.payload import Payload
 
 
 class PresignedReader:
@@ -91,7 +92,7 @@ class PresignedReader:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | Payload,
         *,
         op: str,
         key: str,

@@ -36,11 +36,12 @@ from ..errors import TransferError
 from ..settings import TransferSettings
 from ..transfer.commit import commit_files
 from ..transfer.reqlog import request_line
-from ..transfer.retry import with_retries
+from ..transfer.retry import TransientError, with_retries
 from ..transfer.upload import upload_file
 from ._cloud_errors import map_botocore_error
+from ._filebody import SpanBody, span_md5
 from ._s3http import PresignedReader, parse_copy_result
-from ._sigv4 import Keys, Presigner, UrlTemplate
+from ._sigv4 import Keys, Presigner, UrlTemplate, canonical_query
 from ._urls import public_url
 from .base import (
     FileSpan,
@@ -108,20 +109,55 @@ def normalize_etag(etag: str | None) -> str | None:
     return f'"{etag}"'
 
 
+async def _md5(body: bytes | FileSpan) -> bytes:
+    """MD5 digest of a body (its Content-MD5, and S3's ETag of a single-request object or
+    part), off the event loop."""
+    if isinstance(body, bytes | bytearray):
+        return hashlib.md5(body, usedforsecurity=False).digest()
+    return await anyio.to_thread.run_sync(span_md5, body)
+
+
 async def _md5_hex(body: bytes | FileSpan) -> str:
-    """MD5 of a body (S3's ETag of a single-request object or part), off the event loop."""
+    return (await _md5(body)).hex()
 
-    def digest() -> str:
-        h = hashlib.md5(usedforsecurity=False)
-        if isinstance(body, bytes | bytearray):
-            h.update(body)
-            return h.hexdigest()
-        with body.open() as f:
-            while chunk := f.read(1024 * 1024):
-                h.update(chunk)
-        return h.hexdigest()
 
-    return await anyio.to_thread.run_sync(digest)
+#: server-side encryption whose ETags are not the MD5 of the object (AWS: SSE-KMS, DSSE-KMS
+#: and customer-provided keys); SSE-S3 (AES256) ETags are MD5s
+_OPAQUE_SSE = ("aws:kms", "aws:kms:dsse")
+
+
+def checked_etag(etag: str | None, md5: bytes, answer: Mapping[str, str], what: str) -> str:
+    """The quoted ETag of an object or part S3 stored from a body whose MD5 is ``md5``.
+
+    A server that checks Content-MD5 (AWS, SeaweedFS, MinIO...) has refused a body damaged on
+    the way already; one that does not (moto) answers the MD5 of the bytes it got, so an
+    ETag of 32 hex digits that is not ``md5`` means damaged bytes were stored: raised as a
+    TransientError, so the body is sent again. ETags of encrypted objects are not checked.
+    """
+    tag = normalize_etag(etag)
+    if tag is None:
+        raise TransferError(f"{what}: the server answered without an ETag")
+    opaque = (
+        answer.get("x-amz-server-side-encryption", "").lower() in _OPAQUE_SSE
+        or "x-amz-server-side-encryption-customer-algorithm" in answer
+    )
+    bare = tag.strip('"').lower()
+    if not opaque and len(bare) == 32 and bare != md5.hex():
+        try:
+            int(bare, 16)
+        except ValueError:
+            return tag
+        raise TransientError(
+            f"{what}: the server stored bytes whose MD5 is {bare}, not the {md5.hex()} sent "
+            "(damaged on the way)"
+        )
+    return tag
+
+
+def _answer_headers(response: Mapping[str, Any]) -> Mapping[str, str]:
+    """The HTTP headers of a botocore answer (lower-case names)."""
+    headers: Mapping[str, str] = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return headers
 
 
 def _if_match(etag: str | None) -> dict[str, str]:
@@ -188,7 +224,7 @@ def _one_attempt_session() -> type:
 class _ProgressReader(io.RawIOBase):
     """A readable file wrapper that reports bytes read (from aiohttp's reader thread)."""
 
-    def __init__(self, raw: io.BufferedReader, report: Callable[[int], None]) -> None:
+    def __init__(self, raw: io.RawIOBase, report: Callable[[int], None]) -> None:
         super().__init__()
         self._raw = raw
         self._report = report
@@ -508,11 +544,21 @@ class S3Store:
         log.debug("%s %s", name, line)
 
     async def _signed(
-        self, name: str, key: str, headers: dict[str, str], body: bytes = b""
+        self,
+        name: str,
+        key: str,
+        headers: dict[str, str],
+        body: bytes | SpanBody = b"",
+        *,
+        method: str = "PUT",
+        query: Mapping[str, str] | None = None,
     ) -> tuple[Mapping[str, str], bytes] | None:
-        """PUT ``key`` signed by :mod:`apins.stores._sigv4` and sent on the reader's session
-        (one attempt, errors mapped); None when this store signs through botocore only
-        (anonymous, or URLs of an unexpected shape): the caller uses :meth:`_call`."""
+        """``method key?query`` signed by :mod:`apins.stores._sigv4` and sent on the reader's
+        session (one attempt, errors mapped); None when this store signs through botocore
+        only (anonymous, or URLs of an unexpected shape): the caller uses :meth:`_call`.
+
+        A bytes body is signed with its SHA-256; a file body goes as ``UNSIGNED-PAYLOAD``
+        (the caller sends its Content-MD5, which the server checks, and checks the ETag)."""
         try:
             signer = await self._url_signer()
             keys = None if signer is None else await self._signing_keys()
@@ -524,13 +570,14 @@ class S3Store:
         if signer is None or keys is None:
             return None
         path = signer.template.object_path(self._k(key))
-        sha = hashlib.sha256(body).hexdigest()
-        signed = signer.headers("PUT", path, headers, sha, keys)
+        sha = "UNSIGNED-PAYLOAD" if isinstance(body, SpanBody) else hashlib.sha256(body).hexdigest()
+        qs = canonical_query(query) if query else ""
+        signed = signer.headers(method, path, headers, sha, keys, query=qs)
         self.request_counts[name] += 1
+        url = signer.template.origin + path + (f"?{qs}" if qs else "")
         return await self._reader.send(
-            "PUT", signer.template.origin + path, signed, body, op=name, key=key,
-            where=self._where(key),
-        )  # fmt: skip
+            method, url, signed, body, op=name, key=key, where=self._where(key)
+        )
 
     async def _retry(self, op: str, key: str | None, **params: Any) -> Any:
         """One API call with our retries on transient failures."""
@@ -638,16 +685,20 @@ class S3Store:
         gets the head but not the whole body (the writer died mid-request) must refuse it;
         without the digest SeaweedFS stores an empty object, e.g. an empty data.txt that
         would make a version visible."""
-        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        digest = hashlib.md5(data, usedforsecurity=False).digest()
+        md5 = base64.b64encode(digest).decode()
+        what = f"S3 PutObject on {self._where(key)}"
 
         async def once() -> ObjectInfo:
             answer = await self._signed("PutObject", key, {"Content-MD5": md5}, data)
             if answer is not None:
-                return self._info(key, len(data), answer[0].get("ETag"), None)
+                etag = checked_etag(answer[0].get("ETag"), digest, answer[0], what)
+                return self._info(key, len(data), etag, None)
             r = await self._call(
                 "put_object", key, Bucket=self.bucket, Key=self._k(key), Body=data, ContentMD5=md5
             )
-            return self._info(key, len(data), r.get("ETag"), None)
+            etag = checked_etag(r.get("ETag"), digest, _answer_headers(r), what)
+            return self._info(key, len(data), etag, None)
 
         return await with_retries(
             once,
@@ -706,11 +757,61 @@ class S3Store:
     async def put_file_single(
         self, key: str, path: Path, *, on_bytes: Callable[[int], None] | None = None
     ) -> ObjectInfo:
-        """PutObject streaming ``path`` from disk; one attempt (the engine retries)."""
-        size = os.stat(path).st_size
+        """PutObject streaming ``path`` from disk with its Content-MD5; one attempt (the
+        engine retries)."""
+        span = FileSpan(path, 0, os.stat(path).st_size)
+        etag = await self._put_span("PutObject", key, span, None, on_bytes)
+        return self._info(key, len(span), etag, None)
+
+    async def _put_span(
+        self,
+        name: str,
+        key: str,
+        data: bytes | FileSpan,
+        query: dict[str, str] | None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> str:
+        """PutObject (``query`` None) or UploadPart of ``data`` with its Content-MD5, signed
+        by apins and sent by the kernel (:class:`SpanBody`) when it can, else through
+        botocore; the stored ETag, checked against the MD5 (:func:`checked_etag`)."""
+        digest = await _md5(data)
+        md5 = base64.b64encode(digest).decode()
+        what = f"S3 {name} on {self._where(key)}"
+        if isinstance(data, FileSpan):
+            body: bytes | SpanBody = SpanBody(
+                data, stall_timeout=self.settings.read_timeout, on_bytes=on_bytes
+            )
+        else:
+            body = data
+        answer = await self._signed(name, key, {"Content-MD5": md5}, body, query=query)
+        if answer is not None:
+            if on_bytes is not None and isinstance(data, bytes):
+                on_bytes(len(data))
+            return checked_etag(answer[0].get("ETag"), digest, answer[0], what)
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._k(key), "ContentMD5": md5}
+        if query is not None:
+            params.update(UploadId=query["uploadId"], PartNumber=int(query["partNumber"]))
+        op = "put_object" if query is None else "upload_part"
+        r = await self._call_with_body(op, key, data, params, on_bytes)
+        return checked_etag(r.get("ETag"), digest, _answer_headers(r), what)
+
+    async def _call_with_body(
+        self,
+        op: str,
+        key: str,
+        data: bytes | FileSpan,
+        params: dict[str, Any],
+        on_bytes: Callable[[int], None] | None,
+    ) -> Any:
+        """:meth:`_call` with ``data`` as the body, a file span streamed from disk."""
+        if isinstance(data, bytes | bytearray):
+            r = await self._call(op, key, Body=data, ContentLength=len(data), **params)
+            if on_bytes is not None:
+                on_bytes(len(data))
+            return r
         loop = asyncio.get_running_loop()
-        raw = await anyio.to_thread.run_sync(lambda: open(path, "rb"))  # noqa: SIM115
-        body: io.RawIOBase | io.BufferedReader = raw
+        raw = await anyio.to_thread.run_sync(data.open)
+        body: io.RawIOBase = raw
         if on_bytes is not None:
 
             def report(n: int) -> None:
@@ -718,17 +819,9 @@ class S3Store:
 
             body = _ProgressReader(raw, report)
         try:
-            r = await self._call(
-                "put_object",
-                key,
-                Bucket=self.bucket,
-                Key=self._k(key),
-                Body=body,
-                ContentLength=size,
-            )
+            return await self._call(op, key, Body=body, ContentLength=len(data), **params)
         finally:
             body.close()
-        return self._info(key, size, r.get("ETag"), None)
 
     async def put_file(
         self, key: str, path: Path, *, progress: ProgressCallback | None = None
@@ -750,24 +843,9 @@ class S3Store:
     async def upload_part(
         self, key: str, upload_id: str, number: int, data: bytes | FileSpan
     ) -> str:
-        body: Any = data
-        if isinstance(data, FileSpan):
-            body = await anyio.to_thread.run_sync(data.open)
-        try:
-            r = await self._call(
-                "upload_part",
-                key,
-                Bucket=self.bucket,
-                Key=self._k(key),
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=body,
-                ContentLength=len(data),
-            )
-        finally:
-            if body is not data:
-                body.close()
-        return str(normalize_etag(r["ETag"]))
+        """UploadPart with the part's Content-MD5 (see :meth:`_put_span`); its ETag."""
+        query = {"partNumber": str(number), "uploadId": upload_id}
+        return await self._put_span("UploadPart", key, data, query)
 
     async def complete_multipart(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]

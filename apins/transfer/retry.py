@@ -47,6 +47,9 @@ TRANSIENT_CODES = frozenset(
         "Throttling",
         "ThrottlingException",
         "RequestLimitExceeded",
+        # the body did not match its Content-MD5: damaged on the way (a file changed while
+        # it was sent fails again, and stops after the retries)
+        "BadDigest",
     }
 )
 _NEVER_RETRIED_5XX = frozenset({501, 505})
