@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import apins
-from apins.meta import Meta
+from tests._helpers import same_meta
 from tests.servers import GCSServer
 
 TYPES = ("csv", "parquet", "arrow")
@@ -33,18 +33,6 @@ def py_board(
     monkeypatch.setenv("PINS_CACHE_DIR", str(tmp_path / "py-cache"))
     bucket = fakegcs.make_bucket()
     yield bucket, pins.board_gcs(f"{bucket}/interop", allow_pickle_read=True)
-
-
-def _same_meta(py_meta: Any, meta: Meta) -> None:
-    assert py_meta.title == meta.title
-    assert py_meta.description == meta.description
-    assert py_meta.user == meta.user
-    assert py_meta.type == meta.type
-    assert py_meta.file == meta.file
-    assert py_meta.file_size == meta.file_size
-    assert py_meta.pin_hash == meta.pin_hash
-    assert py_meta.created == meta.created
-    assert py_meta.version.version == meta.version
 
 
 async def _versions(board: apins.Board, name: str) -> list[str | None]:
@@ -70,13 +58,13 @@ async def test_pins_python_reads_what_apins_writes(
             got = py.pin_read(f"df-{t}") if t != "csv" else py.pin_read("df-csv")
             want = df if t != "csv" else df.head(1)
             pd.testing.assert_frame_equal(got, want, check_dtype=False)
-            _same_meta(py.pin_meta(f"df-{t}"), await b.pin_meta(f"df-{t}"))
+            same_meta(py.pin_meta(f"df-{t}"), await b.pin_meta(f"df-{t}"))
         assert list(py.pin_versions("df-csv").version) == await _versions(b, "df-csv")
         assert py.pin_read("js") == {"k": [1, 2]}
-        _same_meta(py.pin_meta("js"), await b.pin_meta("js"))
+        same_meta(py.pin_meta("js"), await b.pin_meta("js"))
         (downloaded,) = py.pin_download("file")
         assert Path(downloaded).read_bytes() == big.read_bytes()
-        _same_meta(py.pin_meta("file"), await b.pin_meta("file"))
+        same_meta(py.pin_meta("file"), await b.pin_meta("file"))
 
 
 async def test_apins_reads_what_pins_python_writes(
@@ -102,14 +90,14 @@ async def test_apins_reads_what_pins_python_writes(
         for t in ("parquet", "arrow"):
             got = await b.pin_read(f"py-{t}", output="pandas")
             pd.testing.assert_frame_equal(got, df, check_dtype=False)
-            _same_meta(py.pin_meta(f"py-{t}"), await b.pin_meta(f"py-{t}"))
+            same_meta(py.pin_meta(f"py-{t}"), await b.pin_meta(f"py-{t}"))
         # same second: ordered by hash, and d551b... (the older, 2 rows) sorts after 1d327...
         await _same_two_versions(b, py, "py-csv", latest=df)
         await _same_two_versions(b, py, "py-later", latest=df.head(1))
         assert await b.pin_read("py-json") == {"k": "v"}
         (path,) = await b.pin_download("py-file")
         assert Path(path).read_bytes() == big.read_bytes()
-        _same_meta(py.pin_meta("py-file"), await b.pin_meta("py-file"))
+        same_meta(py.pin_meta("py-file"), await b.pin_meta("py-file"))
 
 
 async def _same_two_versions(b: apins.Board, py: Any, name: str, latest: pd.DataFrame) -> None:
@@ -127,8 +115,8 @@ async def _same_two_versions(b: apins.Board, py: Any, name: str, latest: pd.Data
     for v in versions:
         got = await b.pin_read(name, v, output="pandas")
         pd.testing.assert_frame_equal(got, py.pin_read(name, version=v), check_dtype=False)
-        _same_meta(py.pin_meta(name, version=v), await b.pin_meta(name, v))
+        same_meta(py.pin_meta(name, version=v), await b.pin_meta(name, v))
     ours = await b.pin_read(name, output="pandas")
     pd.testing.assert_frame_equal(ours, py.pin_read(name), check_dtype=False)
     pd.testing.assert_frame_equal(ours, latest, check_dtype=False)
-    _same_meta(py.pin_meta(name), await b.pin_meta(name))
+    same_meta(py.pin_meta(name), await b.pin_meta(name))

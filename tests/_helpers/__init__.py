@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pins
 import pytest
@@ -18,6 +19,21 @@ HELPERS = Path(__file__).resolve().parent
 
 #: the R-written boards shipped inside the pins-python wheel (spec §12)
 PINS_FIXTURES = Path(pins.__file__).resolve().parent / "tests"
+
+
+def same_meta(py_meta: Any, meta: Any) -> None:
+    """pins-python's Meta of a version and apins's Meta of the same version agree field by field
+    (as each library reports it)."""
+    assert py_meta.title == meta.title
+    assert py_meta.description == meta.description
+    assert py_meta.user == meta.user
+    assert py_meta.type == meta.type
+    assert py_meta.file == meta.file
+    assert py_meta.file_size == meta.file_size
+    assert py_meta.pin_hash == meta.pin_hash
+    assert py_meta.created == meta.created
+    assert py_meta.api_version == meta.api_version == 1
+    assert py_meta.version.version == meta.version
 
 
 def required(module: str, package: str) -> ModuleType:
