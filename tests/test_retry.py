@@ -150,3 +150,27 @@ async def test_offline_fallback_starts_within_connect_timeout(
     assert Path(again).read_bytes() == DATA
     assert any("offline" in str(w.message) for w in caught)
     assert elapsed < 1.0 + 2.0, elapsed
+
+
+async def test_connect_has_no_offline_fallback(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A Connect pin is found through the server's API (owner, content GUID, active bundle),
+    none of which the cache keeps: with the server down even a cached pin fails, promptly and
+    with a clear error, and no offline warning claims otherwise (docs/caching.md says so)."""
+    async with KINDS["connect"](request, tmp_path) as rig:
+        await seed(rig, tmp_path, DATA)
+        cache = tmp_path / "cache"
+        async with (
+            FaultProxy(rig.upstream) as proxy,  # closed when the block ends: the outage
+            rig.board(proxy.url, TransferSettings(), cache) as b,
+        ):
+            (_path,) = await b.pin_download("blob")  # now cached
+        s = TransferSettings(connect_timeout=1.0, retries=1, backoff_base=0.01)
+        with anyio.fail_after(60), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            async with rig.board(proxy.url, s, cache) as b:
+                with pytest.raises(PinsError) as info:
+                    await b.pin_download("blob")
+    assert not any("offline" in str(w.message) for w in caught)
+    assert isinstance(info.value, TransferError) and "Cannot connect to host" in str(info.value)
