@@ -8,10 +8,13 @@ the per-request CPU measured against gcloud-aio-storage). Tokens come from
   ``generation=<g>``, so every range of one download comes from the same object version (an
   object replaced meanwhile answers 404, mapped to PreconditionFailed → ObjectChanged), and the
   ``X-Goog-Generation`` of every response is compared as well.
-* Large files go up as a *parallel composite upload*: parts are uploaded concurrently from disk
-  as temporary objects next to the target (names ending in ``.apins-part``), joined with
-  ``compose`` (32 sources per call, in a tree for more) and deleted. Memory stays at a few
-  chunks per part.
+* Large files on a board with a prefix go up as a *parallel composite upload*: parts are
+  uploaded concurrently from disk as temporary objects under the bucket-level staging prefix
+  ``.apins-parts/<board prefix>`` (outside the board, so no pins reader ever lists them),
+  joined with ``compose`` (32 sources per call, in a tree for more) and deleted. Memory stays
+  at a few chunks per part. :meth:`GCSStore.list_uploads` finds the parts a crashed writer
+  left, for the sweep. On a board at the bucket root that staging prefix would itself be
+  listed as a pin, so there every file goes up as one streamed media upload instead.
 * Server-side copies between buckets on one endpoint use ``rewriteTo`` (repeated with the
   rewrite token until done).
 
@@ -27,6 +30,7 @@ import builtins
 import contextlib
 import hashlib
 import os
+import re
 import sys
 import uuid
 from collections import Counter
@@ -58,6 +62,7 @@ from .base import (
     NotModified,
     ObjectInfo,
     ObjectNotFound,
+    PendingInfo,
     PreconditionFailed,
     ProgressCallback,
     RangeNotSatisfiable,
@@ -84,6 +89,12 @@ PAGE_SIZE = 1000
 _LIST_FIELDS = "items(name,size,generation,updated),prefixes,nextPageToken"
 #: every temporary part object's name ends so (a bucket lifecycle rule can match it)
 PART_SUFFIX = ".apins-part"
+#: bucket-level prefix under which composite parts are staged, outside every board's prefix
+STAGING = ".apins-parts/"
+#: a staged part's name after ``STAGING + board prefix``: the target key, the upload, the part
+_PART_NAME = re.compile(
+    r"^(?P<key>.+)\.(?P<upload>[0-9a-f]{16})-(?P<tag>[^/.]+)" + re.escape(PART_SUFFIX) + "$"
+)
 
 
 def endpoint_from_env(endpoint_url: str | None) -> tuple[str, bool]:
@@ -293,17 +304,21 @@ class GCSStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def _pages(self, prefix: str, delimiter: str | None) -> AsyncIterator[dict[str, Any]]:
+    async def _pages(
+        self, name_prefix: str, delimiter: str | None, key: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The listing pages of every object whose full name starts with ``name_prefix``
+        (``key`` names the listing in errors)."""
         token: str | None = None
         url = f"{self.endpoint_url}/storage/v1/b/{_q(self.bucket)}/o"
         while True:
-            params = {"prefix": self._k(prefix), "maxResults": str(PAGE_SIZE)}
+            params = {"prefix": name_prefix, "maxResults": str(PAGE_SIZE)}
             params["fields"] = _LIST_FIELDS
             if delimiter:
                 params["delimiter"] = delimiter
             if token:
                 params["pageToken"] = token
-            page = await self._json("GET", url, "objects.list", prefix, params=params)
+            page = await self._json("GET", url, "objects.list", key, params=params)
             yield page or {}
             token = (page or {}).get("nextPageToken")
             if not token:
@@ -313,7 +328,7 @@ class GCSStore:
         """Every object under ``prefix`` (all pages), keys relative to the board root."""
         cut = len(self.prefix)
         found: builtins.list[ObjectInfo] = []
-        async for page in self._pages(prefix, None):
+        async for page in self._pages(self._k(prefix), None, prefix):
             for item in page.get("items", []):
                 found.append(self._info(item["name"][cut:], item))
         return found
@@ -322,7 +337,7 @@ class GCSStore:
         """Names of the immediate sub-'directories' of ``prefix`` (no slashes)."""
         full = len(self._k(prefix))
         names: builtins.list[str] = []
-        async for page in self._pages(prefix, "/"):
+        async for page in self._pages(self._k(prefix), "/", prefix):
             for common in page.get("prefixes", []):
                 name = common[full:].rstrip("/")
                 if name:
@@ -469,15 +484,28 @@ class GCSStore:
 
     # parallel composite upload: the MultipartStore protocol over temporary part objects
 
+    @property
+    def parallel_parts(self) -> bool:
+        """Whether large files go up as parallel composite uploads: only on a board with a
+        prefix. Parts are staged under ``.apins-parts/<board prefix>``, outside the board;
+        at the bucket root that staging folder would be listed as a pin by pins-python and
+        R, so a root board sends each file as one streamed upload."""
+        return bool(self.prefix)
+
     def _part_name(self, key: str, upload_id: str, tag: str) -> str:
-        """``<key>.<upload id>-<tag>.apins-part``, beside the target object."""
+        """``.apins-parts/<board prefix><key>.<upload id>-<tag>.apins-part``."""
         return f"{self._parts_prefix(key, upload_id)}{tag}{PART_SUFFIX}"
 
     def _parts_prefix(self, key: str, upload_id: str) -> str:
-        return f"{self._k(key)}.{upload_id}-"
+        return f"{STAGING}{self._k(key)}.{upload_id}-"
 
     async def create_multipart(self, key: str) -> str:
         """A fresh upload id (no request: parts are ordinary objects named after it)."""
+        if not self.parallel_parts:
+            raise TransferError(
+                f"no composite upload to {self._where(key)}: a board at the bucket root has no "
+                "place for parts that pins readers would not list"
+            )
         return uuid.uuid4().hex[:16]
 
     async def upload_part(
@@ -540,13 +568,39 @@ class GCSStore:
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         """Delete every temporary object of this upload."""
-        mark = self._parts_prefix(key, upload_id)
-        leftovers = [o.key for o in await self.list(mark[len(self.prefix) :])]
-        await self.delete_many(leftovers)
+        names = [n async for n, _ in self._staged(self._parts_prefix(key, upload_id), key)]
+        await for_each(names, lambda n: self._delete_name(n, key), self.settings.max_concurrency)
+
+    async def _staged(self, name_prefix: str, key: str) -> AsyncIterator[tuple[str, Any]]:
+        """Full name and listing item of every staged object under ``name_prefix``."""
+        async for page in self._pages(name_prefix, None, key):
+            for item in page.get("items", []):
+                yield item["name"], item
+
+    async def list_uploads(self, prefix: str) -> builtins.list[PendingInfo]:
+        """The composite uploads under ``prefix`` (board-relative) whose parts are still
+        staged, each with the time of its newest part: what the sweep removes once stale."""
+        if not self.parallel_parts:
+            return []
+        cut = len(STAGING) + len(self.prefix)
+        newest: dict[tuple[str, str], datetime | None] = {}
+        async for name, item in self._staged(STAGING + self._k(prefix), prefix):
+            found = _PART_NAME.match(name[cut:])
+            if found is None:
+                continue
+            upload = (found["key"], found["upload"])
+            when = _parse_time(item.get("updated"))
+            before = newest.get(upload)
+            if upload not in newest or (when is not None and (before is None or when > before)):
+                newest[upload] = when
+        return [PendingInfo(k, u, when) for (k, u), when in sorted(newest.items())]
+
+    async def _delete_name(self, name: str, key: str) -> None:
+        with contextlib.suppress(ObjectNotFound):
+            await self._json("DELETE", self._object_url(name), "objects.delete", key)
 
     async def _delete(self, key: str) -> None:
-        with contextlib.suppress(ObjectNotFound):
-            await self._json("DELETE", self._object_url(self._k(key)), "objects.delete", key)
+        await self._delete_name(self._k(key), key)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Delete these keys, several at once; missing keys are fine."""

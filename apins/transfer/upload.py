@@ -73,7 +73,8 @@ async def upload_file(
     path = Path(path)
     size = path.stat().st_size
     meter = Meter(key, size, "upload", progress, settings.chunk_size)
-    if size >= settings.multipart_threshold and isinstance(store, MultipartStore):
+    if size >= settings.multipart_threshold and _goes_multipart(store):
+        assert isinstance(store, MultipartStore)
         info = await _multipart(store, key, path, size, settings, meter, limiter)
     elif limiter is None:
         info = await _single(store, key, path, size, settings, meter)
@@ -82,6 +83,12 @@ async def upload_file(
             info = await _single(store, key, path, size, settings, meter)
     meter.finish()
     return info
+
+
+def _goes_multipart(store: Store) -> bool:
+    """A MultipartStore uploads large files in parts unless it says ``parallel_parts`` is
+    False for where it writes (GCS at a bucket root: nowhere to stage parts unseen)."""
+    return isinstance(store, MultipartStore) and bool(getattr(store, "parallel_parts", True))
 
 
 async def _single(
@@ -191,8 +198,9 @@ async def upload_parts(
     aborts the upload before it is raised.
     """
     size = os.stat(path).st_size
-    if size < settings.multipart_threshold or not isinstance(store, MultipartStore):
+    if size < settings.multipart_threshold or not _goes_multipart(store):
         return None
+    assert isinstance(store, MultipartStore)
     meter = Meter(key, size, "upload", progress, settings.chunk_size)
     pending = await _send_parts(store, key, path, size, settings, meter, limiter)
     meter.finish()

@@ -2,7 +2,8 @@
 
 The board comes from a JSON spec (argv[2]): ``{"kind": "folder", "path": ...}``,
 ``{"kind": "s3", "path": "bucket/prefix", "endpoint": ..., "multipart": bool}`` (credentials
-from the AWS_* environment) or ``{"kind": "connect", "server": ...}`` (key in CONNECT_API_KEY).
+from the AWS_* environment), ``{"kind": "gcs", "path": "bucket/prefix", "endpoint": ...,
+"multipart": bool}`` or ``{"kind": "connect", "server": ...}`` (key in CONNECT_API_KEY).
 
 python board_worker.py race SPEC PIN ID
     prints "ready", waits for a line on stdin, does an unversioned pin_write of a value
@@ -59,6 +60,14 @@ def make_board(spec: dict[str, Any]) -> Board:
         return apins.board_folder(spec["path"], versioned=versioned)
     if kind == "s3":
         return apins.board_s3(
+            spec["path"],
+            versioned=versioned,
+            endpoint_url=spec["endpoint"],
+            settings=MULTIPART if spec.get("multipart") else SINGLE,
+            cache=spec.get("cache", False),
+        )
+    if kind == "gcs":
+        return apins.board_gcs(
             spec["path"],
             versioned=versioned,
             endpoint_url=spec["endpoint"],
