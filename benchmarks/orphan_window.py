@@ -1,13 +1,17 @@
-"""Measure the window in which a peer can see a version folder without its data.txt on S3.
+"""Measure the window in which a peer can see a version folder without its data.txt on an
+object store (S3, GCS, Azure).
 
-    python -m benchmarks.orphan_window [N]
+    python -m benchmarks.orphan_window [N] [s3|gcs|azure ...]
 
-Starts a SeaweedFS server, writes N versions of a small table (single PutObject per file)
-and N versions of a 12 MiB file (multipart, 5 MiB parts), and times, for each write, the
-span from the start of the first request that can make a data object visible (a PutObject
-of a data file, or a CompleteMultipartUpload) to the end of the data.txt PutObject. That
+Starts the server of each store (SeaweedFS, fake-gcs-server, Azurite; all by default), writes
+N versions of a small table (one single-request upload per file) and N versions of a 12 MiB
+file (multipart: S3 parts, GCS composite parts, Azure blocks; 5 MiB each), and times, for
+each write, the span from the start of the first request that can make a data object
+visible (a single-request upload of a data file, or the completion of a multipart upload:
+CompleteMultipartUpload, compose, Put Block List) to the end of the data.txt upload. That
 span bounds the window: outside it the version's folder holds no visible object or holds
-data.txt. The store's methods are timed by wrapping them on the instance (measurement only).
+data.txt (parts, staged GCS parts and uncommitted blocks are invisible to pins readers).
+The store's methods are timed by wrapping them on the instance (measurement only).
 """
 
 from __future__ import annotations
@@ -50,16 +54,14 @@ def _timed(store: Any, spans: list[list[float]]) -> None:
     wrap("put_bytes", False)
 
 
-async def measure(n: int, endpoint: str, creds: dict[str, str], bucket: str) -> None:
-    async with apins.board_s3(
-        f"{bucket}/window", endpoint_url=endpoint, settings=SETTINGS, cache=False, **creds
-    ) as board:
-        store = board.backend.store  # type: ignore[attr-defined]
+async def measure(n: int, label: str, board: Any) -> None:
+    async with board:
+        store = board.backend.store
         with tempfile.TemporaryDirectory() as tmp:
             big = Path(tmp) / "big.bin"
             big.write_bytes(os.urandom(12 * MiB))
-            for label, write in [
-                ("single PutObject (small parquet)", lambda i: board.pin_write(
+            for what, write in [
+                ("single request (small parquet)", lambda i: board.pin_write(
                     pa.table({"i": list(range(i, i + 1000))}), "small", type="parquet")),
                 ("multipart (12 MiB, 3 parts)", lambda i: _upload(board, big, i)),
             ]:  # fmt: skip
@@ -74,10 +76,12 @@ async def measure(n: int, endpoint: str, creds: dict[str, str], bucket: str) -> 
                 windows = [(s[1] - s[0]) * 1000 for s in spans if len(s) == 2]
                 windows.sort()
                 print(
-                    f"{label}: {n} writes; window median {statistics.median(windows):.1f} ms, "
+                    f"{label} {what}: {n} writes; window median "
+                    f"{statistics.median(windows):.1f} ms, "
                     f"p95 {windows[int(0.95 * (len(windows) - 1))]:.1f} ms, "
                     f"max {windows[-1]:.1f} ms; whole write median "
-                    f"{statistics.median(totals) * 1000:.0f} ms"
+                    f"{statistics.median(totals) * 1000:.0f} ms",
+                    flush=True,
                 )
                 store.__dict__.pop("put_file_single", None)
                 store.__dict__.pop("complete_multipart", None)
@@ -90,20 +94,54 @@ async def _upload(board: Any, big: Path, i: int) -> Any:
     return await board.pin_upload(big, "big")
 
 
-def main() -> None:
+def _s3(n: int) -> None:
     from tests.servers import start_seaweed
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     server = start_seaweed()
     try:
-        creds = {
-            "region": server.region,
-            "access_key": server.access_key,
-            "secret_key": server.secret_key,
-        }
-        asyncio.run(measure(n, server.endpoint_url, creds, server.make_bucket()))
+        board = apins.board_s3(
+            f"{server.make_bucket()}/window", endpoint_url=server.endpoint_url,
+            settings=SETTINGS, cache=False, region=server.region,
+            access_key=server.access_key, secret_key=server.secret_key,
+        )  # fmt: skip
+        asyncio.run(measure(n, "S3 (SeaweedFS)", board))
     finally:
         server.stop()
+
+
+def _gcs(n: int) -> None:
+    from tests.servers import start_fakegcs
+
+    server = start_fakegcs()
+    try:
+        board = apins.board_gcs(
+            f"{server.make_bucket()}/window", endpoint_url=server.url, settings=SETTINGS,
+            cache=False,
+        )  # fmt: skip
+        asyncio.run(measure(n, "GCS (fake-gcs-server)", board))
+    finally:
+        server.stop()
+
+
+def _azure(n: int) -> None:
+    from tests.servers import start_azurite
+
+    server = start_azurite()
+    try:
+        board = apins.board_azure(
+            f"{server.make_container()}/window", connection_string=server.connection_string,
+            settings=SETTINGS, cache=False,
+        )  # fmt: skip
+        asyncio.run(measure(n, "Azure (Azurite)", board))
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    stores = {"s3": _s3, "gcs": _gcs, "azure": _azure}
+    for name in sys.argv[2:] or list(stores):
+        stores[name](n)
 
 
 if __name__ == "__main__":

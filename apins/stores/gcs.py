@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import builtins
 import contextlib
+import contextvars
 import hashlib
 import os
 import re
@@ -94,6 +95,12 @@ STAGING = ".apins-parts/"
 #: a staged part's name after ``STAGING + board prefix``: the target key, the upload, the part
 _PART_NAME = re.compile(
     r"^(?P<key>.+)\.(?P<upload>[0-9a-f]{16})-(?P<tag>[^/.]+)" + re.escape(PART_SUFFIX) + "$"
+)
+
+
+#: the composite uploads completed inside one commit_version, whose parts it deletes at the end
+_SPENT: contextvars.ContextVar[builtins.list[tuple[str, str]] | None] = contextvars.ContextVar(
+    "apins_gcs_spent_parts", default=None
 )
 
 
@@ -534,9 +541,18 @@ class GCSStore:
             gens = await self._compose_many(key, list(zip(names, groups, strict=True)))
             sources = list(zip(names, gens, strict=True))
         final = await self._compose(self._k(key), key, sources)
-        with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
-            await self.abort_multipart(key, upload_id)
+        spent = _SPENT.get()
+        if spent is not None:  # inside commit_version: deleted once data.txt is written
+            spent.append((key, upload_id))
+        else:
+            await self._drop_parts([(key, upload_id)])
         return final
+
+    async def _drop_parts(self, uploads: Sequence[tuple[str, str]]) -> None:
+        """Delete the staged parts of these uploads (best effort: the sweep gets the rest)."""
+        with anyio.move_on_after(30, shield=True), contextlib.suppress(Exception):
+            for key, upload_id in uploads:
+                await self.abort_multipart(key, upload_id)
 
     async def _compose_many(
         self, key: str, jobs: builtins.list[tuple[str, builtins.list[tuple[str, str]]]]
@@ -614,16 +630,24 @@ class GCSStore:
         *,
         progress: ProgressCallback | None = None,
     ) -> None:
-        """Upload the data files (concurrently), then data.txt last."""
-        await commit_files(
-            self,
-            prefix,
-            files,
-            marker,
-            settings=self.settings,
-            progress=progress,
-            limiter=self._board_limiter(),
-        )
+        """Upload the data files (concurrently), then data.txt last; then delete the parts of
+        the composite uploads, so that the deletes do not widen the window in which the
+        version's files are visible without its data.txt."""
+        spent: builtins.list[tuple[str, str]] = []
+        token = _SPENT.set(spent)
+        try:
+            await commit_files(
+                self,
+                prefix,
+                files,
+                marker,
+                settings=self.settings,
+                progress=progress,
+                limiter=self._board_limiter(),
+            )
+        finally:
+            _SPENT.reset(token)
+            await self._drop_parts(spent)
 
     # -- server-side copy -----------------------------------------------------------------------
 
