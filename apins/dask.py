@@ -67,11 +67,12 @@ def mirror(
     ``client``: a ``distributed.Client``, a scheduler address (a client is opened and closed
     here), or None for the current default client. ``shards``: how many pieces (default: the
     number of workers). The other options are those of :func:`apins.mirror`. Returns one
-    merged report. A shard whose worker dies is retried by Dask; if it still fails, the error
-    is raised, and running the same call again finishes the job (already copied versions are
-    skipped).
+    merged report. A shard whose worker dies is retried by Dask (up to the scheduler's
+    ``distributed.scheduler.allowed-failures``); if it still fails, its error is raised once
+    every other shard has finished (nothing of the call is left running), and running the
+    same call again finishes the job (already copied versions are skipped).
     """
-    from distributed import Client, get_client
+    from distributed import Client, get_client, wait
 
     src = BoardSpec(source) if isinstance(source, str) else source
     dst = BoardSpec(target) if isinstance(target, str) else target
@@ -94,6 +95,7 @@ def mirror(
             cl.submit(run_shard, src, dst, (k, n), options, key=f"apins-mirror-{k}of{n}-{run}")
             for k in range(n)
         ]
+        wait(futures)  # type: ignore[no-untyped-call]  # all settle before a failed one raises
         reports: list[MirrorReport] = cl.gather(futures)
         return merge_reports(reports, time.monotonic() - started)
     finally:
