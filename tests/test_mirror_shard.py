@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,7 +14,8 @@ import pytest
 
 import apins
 from apins._mirror.shard import parse_shard, shard_of
-from tests.mirror_support import APINS, fill, folder_files
+from tests.mirror_support import APINS, T0, fill, folder_files, s3_objects
+from tests.servers import S3Server
 
 
 def _pins(report: apins.MirrorReport) -> set[str]:
@@ -67,6 +69,47 @@ async def test_shards_together_equal_one_mirror_and_delete_orphans_once(tmp_path
     assert {r for p in parts for r in p.copied} == set(one.copied)
     assert folder_files(tmp_path / "dst") == folder_files(tmp_path / "whole")
     assert set(written) == {p.name for p in (tmp_path / "dst").iterdir() if p.is_dir()}
+
+
+async def test_s3_shards_at_once_equal_one_mirror(seaweed: S3Server, tmp_path: Path) -> None:
+    """Three shards S3 -> S3 at the same time, each with its own boards (as separate hosts
+    would): together they make the single mirror, each orphan deleted by one shard only."""
+    bucket = seaweed.make_bucket("shards")
+
+    async def stale(board: apins.Board) -> None:  # a target version the source lacks
+        await board.pin_write({"stale": True}, "pin3", type="json", created=T0.replace(hour=9))
+
+    async with seaweed.board(f"{bucket}/src", cache=tmp_path / "c-src") as src:
+        written = await fill(src, 8, 2)
+        for prefix in ("dst", "whole"):
+            async with seaweed.board(f"{bucket}/{prefix}", cache=tmp_path / f"c-{prefix}") as b:
+                await fill(b, 4, 1, tag="old")  # orphans: one in shard 0, one in 1, two in 2
+                await stale(b)
+        assert s3_objects(seaweed, bucket, "dst/") == s3_objects(seaweed, bucket, "whole/")
+        async with seaweed.board(f"{bucket}/whole", cache=tmp_path / "c-whole") as whole:
+            one = await apins.mirror(src, whole, delete=True)
+
+    async def shard(k: int, run: str) -> apins.MirrorReport:
+        async with (
+            seaweed.board(f"{bucket}/src", cache=tmp_path / f"{run}{k}s") as s,
+            seaweed.board(f"{bucket}/dst", cache=tmp_path / f"{run}{k}d") as d,
+        ):
+            return await apins.mirror(s, d, delete=True, shard=(k, 3))
+
+    parts = await asyncio.gather(*(shard(k, "a") for k in range(3)))
+    assert one.ok and len(one.copied) == 16 and len(one.deleted) == 5, one
+    assert all(p.ok and not p.failed for p in parts), [p.failed for p in parts]
+    for k, part in enumerate(parts):
+        assert part.copied and part.deleted, k  # every shard had work of both kinds
+        assert all(shard_of(p, 3) == k for p in _pins(part)), k
+    copied = [r for p in parts for r in p.copied]
+    deleted = [r for p in parts for r in p.deleted]
+    assert sorted(copied) == sorted(one.copied) and {r.pin for r in copied} == set(written)
+    assert sorted(deleted) == sorted(one.deleted)  # each orphan and stale version: once
+    assert s3_objects(seaweed, bucket, "dst/") == s3_objects(seaweed, bucket, "whole/")
+    again = await asyncio.gather(*(shard(k, "b") for k in range(3)))
+    assert all(a.ok and not a.copied and not a.deleted for a in again), again
+    assert sum(len(a.skipped) for a in again) == 16
 
 
 def test_cli_shard(tmp_path: Path) -> None:
