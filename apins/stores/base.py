@@ -272,7 +272,10 @@ class WriteCheckingStore(Protocol):
 
 @runtime_checkable
 class MultipartStore(Protocol):
-    """Multipart upload primitives, driven by :mod:`apins.transfer.upload`."""
+    """Multipart upload primitives, driven by :mod:`apins.transfer.upload`.
+
+    A store whose attribute ``parallel_parts`` is False (GCS at a bucket root) sends every
+    file in one request instead."""
 
     async def create_multipart(self, key: str) -> str: ...
 
