@@ -840,11 +840,11 @@ class Board:
         """
         import webbrowser
 
+        if version is not None:
+            version = str(version)  # Connect's bundle ids may come as ints
         if local:
             url = await self._local_folder_url(name, version)
         else:
-            if version is not None:
-                version = str(version)
             browse_url = getattr(self.backend, "browse_url", None)
             if browse_url is None:
                 raise UnsupportedType(f"pin_browse is not available on {self.board_deparse()}.")
