@@ -325,11 +325,13 @@ async def test_write_fault(rig: Rig, tmp_path: Path, case: str) -> None:
         assert not uploads.get("Uploads"), uploads
 
 
-#: S3 uploads whose request body gets one byte flipped on the way: (request path, settings, data)
-GARBLED: dict[str, tuple[str, TransferSettings, bytes]] = {
-    "put-file": (r"/blob\.bin(\?|$)", FAST, DATA),
-    "upload-part": (r"[?&]partNumber=1(&|$)", MULTI, BIG),
-    "put-data.txt": (r"/data\.txt(\?|$)", FAST, DATA),
+#: S3 uploads whose request body gets one byte flipped on the way:
+#: (request path, settings, data, offset of the flipped byte in that body)
+GARBLED: dict[str, tuple[str, TransferSettings, bytes, int]] = {
+    "put-file": (r"/blob\.bin(\?|$)", FAST, DATA, len(DATA) // 2),
+    "upload-part": (r"[?&]partNumber=1(&|$)", MULTI, BIG, MiB),
+    "upload-last-part": (r"[?&]partNumber=2(&|$)", MULTI, BIG, 999),
+    "put-data.txt": (r"/data\.txt(\?|$)", FAST, DATA, 40),
 }
 
 
@@ -339,13 +341,11 @@ async def test_garbled_upload_is_sent_again(rig: Rig, tmp_path: Path, case: str)
     """An upload body damaged on the wire is never kept: the server refuses it (its
     Content-MD5 does not match) or the client sees the stored part's ETag is not the MD5 it
     sent (moto checks nothing); the write is sent again and the pin holds the right bytes."""
-    path, settings, data = GARBLED[case]
+    path, settings, data, offset = GARBLED[case]
     src = tmp_path / "blob.bin"
     src.write_bytes(data)
     async with FaultProxy(rig.upstream) as proxy:
-        fault = proxy.add(
-            Fault("garble", "PUT", path, after=len(data) // 2 if case != "put-data.txt" else 40)
-        )
+        fault = proxy.add(Fault("garble", "PUT", path, after=offset))
         with anyio.fail_after(CASE_DEADLINE):
             async with rig.board(proxy.url, settings, tmp_path / "cache") as b:
                 await b.pin_upload(str(src), "blob")
@@ -365,11 +365,11 @@ async def test_garbled_upload_every_time_commits_nothing(
 ) -> None:
     """A body damaged on every attempt: pin_upload raises one PinsError after its retries,
     no version is visible and no multipart upload is left open."""
-    path, settings, data = GARBLED[case]
+    path, settings, data, offset = GARBLED[case]
     src = tmp_path / "blob.bin"
     src.write_bytes(data)
     async with FaultProxy(rig.upstream) as proxy:
-        fault = proxy.add(Fault("garble", "PUT", path, count=None, after=len(data) // 2))
+        fault = proxy.add(Fault("garble", "PUT", path, count=None, after=offset))
         with anyio.fail_after(CASE_DEADLINE):
             async with rig.board(proxy.url, settings, tmp_path / "cache") as b:
                 with pytest.raises(PinsError):

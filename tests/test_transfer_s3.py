@@ -494,12 +494,22 @@ class BotocoreSignedStore(S3Store):
         return None
 
 
-@pytest.mark.parametrize("cls", [S3Store, BotocoreSignedStore])
-async def test_every_upload_body_carries_its_content_md5(
+class PlainUploadStore(S3Store):
+    """Creates its multipart uploads without part checksums, as for a server that does not
+    take CRC32 checksums up."""
+
+    async def create_multipart(self, key: str) -> str:
+        r = await self._call("create_multipart_upload", key, Bucket=self.bucket, Key=self._k(key))
+        return str(r["UploadId"])
+
+
+@pytest.mark.parametrize("cls", [S3Store, BotocoreSignedStore, PlainUploadStore])
+async def test_every_upload_body_carries_its_digest(
     server: S3Server, big_file: Path, tmp_path: Path, cls: type[S3Store]
 ) -> None:
-    """Parts and single PUTs go with Content-MD5 (the check SeaweedFS and S3 make) whichever
-    signer signs them; apins's own signs the file body as UNSIGNED-PAYLOAD."""
+    """Parts go with their CRC32 (x-amz-checksum-crc32) when the upload was created with
+    part checksums, else with their Content-MD5, as single PUTs do (checks SeaweedFS and S3
+    make), whichever signer signs them; apins's own signs the file body as UNSIGNED-PAYLOAD."""
     small = tmp_path / "small.bin"
     small.write_bytes(os.urandom(MiB + 7))
     bucket = server.make_bucket()
@@ -512,11 +522,17 @@ async def test_every_upload_body_carries_its_content_md5(
             assert events[-1].done == MiB + 7
         finally:
             await store.aclose()
-    puts = [r for r in proxy.requests if r.method == "PUT"]
-    assert len(puts) == 5
-    assert all(r.headers.get("content-md5") for r in puts)
-    unsigned = [r.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD" for r in puts]
-    assert unsigned == [cls is S3Store] * 5
+    parts = [r for r in proxy.requests if r.method == "PUT" and "partNumber=" in r.path]
+    (single,) = [r for r in proxy.requests if r.method == "PUT" and "partNumber=" not in r.path]
+    assert len(parts) == 4
+    assert single.headers.get("content-md5")
+    if cls is PlainUploadStore:
+        assert all(r.headers.get("content-md5") for r in parts)
+    else:
+        assert all(r.headers.get("x-amz-checksum-crc32") for r in parts)
+        assert not any(r.headers.get("content-md5") for r in parts)
+    unsigned = [r.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD" for r in [*parts, single]]
+    assert unsigned == [cls is not BotocoreSignedStore] * 5
     back = make_store(server, bucket)
     try:
         assert await read_all(back, "up/big.bin") == data(big_file)

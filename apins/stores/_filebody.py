@@ -1,4 +1,4 @@
-"""A span of a local file as an aiohttp request body, sent by the kernel, and its MD5.
+"""A span of a local file as an aiohttp request body, sent by the kernel, and its digests.
 
 An upload body streamed by aiohttp (or botocore) is read into a new ``bytes`` per chunk in a
 worker thread, then copied into the socket, and queued again in the transport when the
@@ -7,8 +7,9 @@ copies the file's pages into the socket, no byte passes through Python. Connecti
 the loop cannot (TLS, other event loops) fall back to reading the span in a worker thread
 into one reused buffer. Either way the body never sits in memory whole.
 
-:func:`span_md5` is the body's digest (Content-MD5, and what S3 answers as the part's
-ETag), read into one reused buffer: run it in a worker thread.
+:func:`span_md5` and :func:`span_crc32` are the body's digests (Content-MD5, S3's ETag of a
+part, the ``x-amz-checksum-crc32`` of a part), read into one reused buffer: run them in a
+worker thread.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +35,9 @@ STEP = 4 * 1024 * 1024
 BUFFER = 1024 * 1024
 
 
-def span_md5(span: FileSpan, buffer_size: int = BUFFER) -> bytes:
-    """MD5 digest of ``span`` (blocking: call it in a worker thread)."""
-    h = hashlib.md5(usedforsecurity=False)
-    buf = memoryview(bytearray(min(buffer_size, max(len(span), 1))))
+def _read_span(span: FileSpan, consume: Callable[[memoryview], None]) -> None:
+    """Hand ``span``'s bytes to ``consume``, a view of one reused buffer at a time."""
+    buf = memoryview(bytearray(min(BUFFER, max(len(span), 1))))
     fd = os.open(span.path, os.O_RDONLY)
     try:
         pos, end = span.start, span.end
@@ -44,11 +45,30 @@ def span_md5(span: FileSpan, buffer_size: int = BUFFER) -> bytes:
             n = os.preadv(fd, [buf[: min(len(buf), end - pos)]], pos)
             if n <= 0:
                 raise OSError(f"{span.path} ended at byte {pos}, before {end}: it was changed")
-            h.update(buf[:n])
+            consume(buf[:n])
             pos += n
     finally:
         os.close(fd)
+
+
+def span_md5(span: FileSpan) -> bytes:
+    """MD5 digest of ``span`` (blocking: call it in a worker thread)."""
+    h = hashlib.md5(usedforsecurity=False)
+    _read_span(span, h.update)
     return h.digest()
+
+
+def span_crc32(span: FileSpan) -> int:
+    """CRC32 of ``span`` (blocking: call it in a worker thread); about a quarter of MD5's
+    CPU here."""
+    crc = 0
+
+    def update(view: memoryview) -> None:
+        nonlocal crc
+        crc = zlib.crc32(view, crc)
+
+    _read_span(span, update)
+    return crc
 
 
 class SpanBody(Payload):

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
@@ -39,7 +40,7 @@ from ..transfer.reqlog import request_line
 from ..transfer.retry import TransientError, with_retries
 from ..transfer.upload import upload_file
 from ._cloud_errors import map_botocore_error
-from ._filebody import SpanBody, span_md5
+from ._filebody import SpanBody, span_crc32, span_md5
 from ._s3http import PresignedReader, parse_copy_result
 from ._sigv4 import Keys, Presigner, UrlTemplate, canonical_query
 from ._urls import public_url
@@ -115,6 +116,13 @@ async def _md5(body: bytes | FileSpan) -> bytes:
     if isinstance(body, bytes | bytearray):
         return hashlib.md5(body, usedforsecurity=False).digest()
     return await anyio.to_thread.run_sync(span_md5, body)
+
+
+async def _crc32(body: bytes | FileSpan) -> int:
+    """CRC32 of a body, off the event loop."""
+    if isinstance(body, bytes | bytearray):
+        return zlib.crc32(body)
+    return await anyio.to_thread.run_sync(span_crc32, body)
 
 
 async def _md5_hex(body: bytes | FileSpan) -> str:
@@ -323,6 +331,8 @@ class S3Store:
         self._signer: Presigner | None = None
         self._signer_learnt = False
         self._keys: Keys | None = None
+        #: the CRC32 of each part sent, by upload (uploads that take part checksums)
+        self._part_sums: dict[str, dict[int, str]] = {}
 
     def __repr__(self) -> str:
         where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -770,30 +780,82 @@ class S3Store:
         data: bytes | FileSpan,
         query: dict[str, str] | None,
         on_bytes: Callable[[int], None] | None = None,
+        sums: dict[int, str] | None = None,
     ) -> str:
         """PutObject (``query`` None) or UploadPart of ``data`` with its Content-MD5, signed
         by apins and sent by the kernel (:class:`SpanBody`) when it can, else through
-        botocore; the stored ETag, checked against the MD5 (:func:`checked_etag`)."""
-        digest = await _md5(data)
-        md5 = base64.b64encode(digest).decode()
+        botocore; the stored ETag, checked against the MD5 (:func:`checked_etag`).
+
+        With ``sums`` (the part of an upload that takes CRC32 checksums), the part goes with
+        its ``x-amz-checksum-crc32`` instead (a quarter of MD5's CPU), kept in ``sums`` for
+        CompleteMultipartUpload; see :meth:`_checked_crc32`."""
         what = f"S3 {name} on {self._where(key)}"
+        if sums is not None and query is not None:
+            crc = base64.b64encode((await _crc32(data)).to_bytes(4, "big")).decode()
+            sums[int(query["partNumber"])] = crc
+            sent = ("ChecksumCRC32", crc)
+            etag, answer = await self._send_span(name, key, data, query, on_bytes, sent)
+            return await self._checked_crc32(etag, crc, answer, data, what)
+        digest = await _md5(data)
+        sent = ("ContentMD5", base64.b64encode(digest).decode())
+        etag, answer = await self._send_span(name, key, data, query, on_bytes, sent)
+        return checked_etag(etag, digest, answer, what)
+
+    async def _send_span(
+        self,
+        name: str,
+        key: str,
+        data: bytes | FileSpan,
+        query: dict[str, str] | None,
+        on_bytes: Callable[[int], None] | None,
+        digest: tuple[str, str],
+    ) -> tuple[str | None, Mapping[str, str]]:
+        """Send ``data`` with ``digest`` (botocore's "ContentMD5" or "ChecksumCRC32", and the
+        base64 value) by apins's signer, or else botocore; the answer's ETag and headers."""
         if isinstance(data, FileSpan):
             body: bytes | SpanBody = SpanBody(
                 data, stall_timeout=self.settings.read_timeout, on_bytes=on_bytes
             )
         else:
             body = data
-        answer = await self._signed(name, key, {"Content-MD5": md5}, body, query=query)
-        if answer is not None:
+        kind, value = digest
+        header = {"Content-MD5" if kind == "ContentMD5" else "x-amz-checksum-crc32": value}
+        signed = await self._signed(name, key, header, body, query=query)
+        if signed is not None:
             if on_bytes is not None and isinstance(data, bytes):
                 on_bytes(len(data))
-            return checked_etag(answer[0].get("ETag"), digest, answer[0], what)
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._k(key), "ContentMD5": md5}
+            return signed[0].get("ETag"), signed[0]
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._k(key), kind: value}
         if query is not None:
             params.update(UploadId=query["uploadId"], PartNumber=int(query["partNumber"]))
         op = "put_object" if query is None else "upload_part"
         r = await self._call_with_body(op, key, data, params, on_bytes)
-        return checked_etag(r.get("ETag"), digest, _answer_headers(r), what)
+        return r.get("ETag"), _answer_headers(r)
+
+    async def _checked_crc32(
+        self,
+        etag: str | None,
+        crc: str,
+        answer: Mapping[str, str],
+        data: bytes | FileSpan,
+        what: str,
+    ) -> str:
+        """The ETag of a part sent with CRC32 ``crc``, once the checksum the server answers
+        (the CRC32 of the bytes it stored: S3 and SeaweedFS refuse a mismatch themselves)
+        equals it; a server that answers none (moto) has its ETag checked against the
+        part's MD5 instead."""
+        echoed = answer.get("x-amz-checksum-crc32")
+        if echoed is None:
+            return checked_etag(etag, await _md5(data), answer, what)
+        if echoed != crc:
+            raise TransientError(
+                f"{what}: the server stored bytes whose CRC32 is {echoed}, not the {crc} sent "
+                "(damaged on the way)"
+            )
+        tag = normalize_etag(etag)
+        if tag is None:
+            raise TransferError(f"{what}: the server answered without an ETag")
+        return tag
 
     async def _call_with_body(
         self,
@@ -837,27 +899,45 @@ class S3Store:
         )
 
     async def create_multipart(self, key: str) -> str:
-        r = await self._call("create_multipart_upload", key, Bucket=self.bucket, Key=self._k(key))
-        return str(r["UploadId"])
+        """CreateMultipartUpload declaring CRC32 part checksums. A server that takes them
+        up (it answers the algorithm: S3, SeaweedFS, moto) gets each part with its CRC32,
+        one that does not with its Content-MD5 (see :meth:`_put_span`)."""
+        r = await self._call(
+            "create_multipart_upload", key, Bucket=self.bucket, Key=self._k(key),
+            ChecksumAlgorithm="CRC32",
+        )  # fmt: skip
+        upload_id = str(r["UploadId"])
+        if str(r.get("ChecksumAlgorithm") or "").upper() == "CRC32":
+            self._part_sums[upload_id] = {}
+        return upload_id
 
     async def upload_part(
         self, key: str, upload_id: str, number: int, data: bytes | FileSpan
     ) -> str:
-        """UploadPart with the part's Content-MD5 (see :meth:`_put_span`); its ETag."""
+        """UploadPart with the part's CRC32 or Content-MD5 (see :meth:`_put_span`); its ETag."""
         query = {"partNumber": str(number), "uploadId": upload_id}
-        return await self._put_span("UploadPart", key, data, query)
+        sums = self._part_sums.get(upload_id)
+        return await self._put_span("UploadPart", key, data, query, sums=sums)
 
     async def complete_multipart(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> ObjectInfo:
+        """CompleteMultipartUpload of ``parts`` (with their CRC32s when the upload has them)."""
+        sums = self._part_sums.get(upload_id)
+        listed: list[dict[str, Any]] = []
+        for n, etag in parts:
+            listed.append({"PartNumber": n, "ETag": etag})
+            if sums is not None:
+                listed[-1]["ChecksumCRC32"] = sums[n]
         await self._call(
             "complete_multipart_upload",
             key,
             Bucket=self.bucket,
             Key=self._k(key),
             UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in parts]},
+            MultipartUpload={"Parts": listed},
         )
+        self._part_sums.pop(upload_id, None)
         return await self.head(key)
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -868,6 +948,7 @@ class S3Store:
             Key=self._k(key),
             UploadId=upload_id,
         )
+        self._part_sums.pop(upload_id, None)
 
     async def list_uploads(self, prefix: str) -> builtins.list[PendingInfo]:
         """Multipart uploads begun and neither completed nor aborted under ``prefix``, each
@@ -979,9 +1060,15 @@ class S3Store:
     async def _copy_multipart(
         self, copy_source: dict[str, str], info: ObjectInfo, key: str
     ) -> ObjectInfo:
-        upload_id = await with_retries(
-            lambda: self.create_multipart(key), settings=self.settings, what=f"copy to {key}"
+        # no part checksums: the parts are copied by the server
+        created = await with_retries(
+            lambda: self._call(
+                "create_multipart_upload", key, Bucket=self.bucket, Key=self._k(key)
+            ),
+            settings=self.settings,
+            what=f"copy to {key}",
         )
+        upload_id = str(created["UploadId"])
         count = math.ceil(info.size / COPY_PART)
         etags: dict[int, str] = {}
         numbers = iter(range(1, count + 1))
