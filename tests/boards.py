@@ -44,6 +44,11 @@ class Rig:
     bucket: str = ""
     #: Connect only: the emulator
     connect: Any = None
+    #: pins-python 0.9.2 on the same board (what a peer sees); pin names as it spells them
+    peer: Callable[[], Any] | None = None
+    peer_name: Callable[[str], str] = lambda name: name
+    #: every object name in the board's bucket, as the server lists it (where set)
+    objects: Callable[[], list[str]] | None = None
 
 
 KindFactory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractAsyncContextManager[Rig]]
@@ -89,7 +94,17 @@ def _s3_rig(server: Any, tmp: Path) -> Rig:
                 key = "pins/" + path.relative_to(seed_dir).as_posix()
                 client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
+    def peer() -> Any:
+        import pins
+
+        return pins.board_s3(
+            f"{bucket}/pins", key=server.access_key, secret=server.secret_key,
+            client_kwargs={"endpoint_url": server.endpoint_url, "region_name": server.region},
+            skip_instance_cache=True, use_listings_cache=False,
+        )  # fmt: skip
+
     return Rig(
+        peer=peer,
         seeder=lambda: apins.board_folder(seed_dir),
         publish=publish,
         upstream=server.endpoint_url,
@@ -106,11 +121,13 @@ def _s3_rig(server: Any, tmp: Path) -> Rig:
 
 @kind("s3-seaweed")
 async def s3_seaweed(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    _peer_env(request, tmp)
     yield _s3_rig(request.getfixturevalue("seaweed"), tmp)
 
 
 @kind("s3-moto")
 async def s3_moto(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
+    _peer_env(request, tmp)
     yield _s3_rig(request.getfixturevalue("moto"), tmp)
 
 
@@ -143,6 +160,7 @@ async def connect(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Ri
     from apins.connect import board_connect
     from apins.testing.connect import ConnectEmulator
 
+    _peer_env(request, tmp)
     async with ConnectEmulator(root=tmp / "connect", users={"alice": "key-a"}) as server:
         yield Rig(
             upstream=server.url,
@@ -152,6 +170,8 @@ async def connect(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Ri
             direct=lambda: board_connect(server.url, "key-a", cache=False),
             writable=True,
             connect=server,
+            peer=lambda: _pins().board_connect(server_url=server.url, api_key="key-a"),
+            peer_name=lambda name: f"alice/{name}",
         )
 
 
@@ -159,6 +179,8 @@ async def connect(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Ri
 async def azure_azurite(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
     server = request.getfixturevalue("azurite")
     container = server.make_container("f")
+    # pins-python's adlfs reads the environment
+    _peer_env(request, tmp, AZURE_STORAGE_CONNECTION_STRING=server.connection_string)
 
     def board(url: str, settings: TransferSettings, cache: Path) -> Board:
         via = server.via(url)  # the proxy in front of Azurite, same account and key
@@ -179,6 +201,7 @@ async def azure_azurite(request: pytest.FixtureRequest, tmp: Path) -> AsyncItera
         ),
         writable=True,
         replace=replace,
+        peer=lambda: _pins().board_azure(f"{container}/pins"),
     )
 
 
@@ -186,6 +209,11 @@ async def azure_azurite(request: pytest.FixtureRequest, tmp: Path) -> AsyncItera
 async def gcs_fakegcs(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterator[Rig]:
     server = request.getfixturevalue("fakegcs")
     bucket = server.make_bucket("f")
+    # pins-python's gcsfs finds the emulator in the environment; its experimental zonal-bucket
+    # probe speaks gRPC over TLS, which the emulator lacks
+    _peer_env(
+        request, tmp, STORAGE_EMULATOR_HOST=server.url, GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT="false"
+    )
 
     async def replace(pin: str, version: str, filename: str, data: bytes) -> None:
         server.put_object(bucket, f"pins/{pin}/{version}/{filename}", data)
@@ -199,7 +227,22 @@ async def gcs_fakegcs(request: pytest.FixtureRequest, tmp: Path) -> AsyncIterato
         writable=True,
         replace=replace,
         bucket=bucket,
+        objects=lambda: server.list_names(bucket),
+        peer=lambda: _pins().board_gcs(f"{bucket}/pins"),
     )
+
+
+def _peer_env(request: pytest.FixtureRequest, tmp: Path, **env: str) -> None:
+    """Set what pins-python needs in the environment for this test (its cache: in ``tmp``)."""
+    patch = request.getfixturevalue("monkeypatch")
+    for name, value in {"PINS_CACHE_DIR": str(tmp / "py-cache"), **env}.items():
+        patch.setenv(name, value)
+
+
+def _pins() -> Any:
+    import pins
+
+    return pins
 
 
 async def seed(rig: Rig, tmp: Path, data: bytes, name: str = "blob") -> tuple[str, str]:

@@ -27,6 +27,9 @@ garble     the request goes through with its body byte at offset ``after`` inver
 torn       a sender that died mid-request: the server gets the request head and ``after``
            body bytes, then end of stream; once it has answered (or hung up), the client's
            connection is reset
+stall_send a receiver that stops reading mid-upload: the server gets the request head and
+           ``after`` body bytes, then the proxy reads nothing more from the client for
+           ``seconds`` (None: until the proxy stops), then forwards the rest
 ========== =================================================================================
 
 Each upstream request carries ``Connection: close`` (and so does each answer), so a
@@ -57,6 +60,7 @@ KINDS = frozenset(
         "corrupt",
         "torn",
         "garble",
+        "stall_send",
     }
 )
 
@@ -309,7 +313,8 @@ class FaultProxy:
             _reset(writer)
             return
         flip = fault.after if fault is not None and fault.kind == "garble" else None
-        await _copy_body(reader, headers, up_writer, flip)
+        stall = fault if fault is not None and fault.kind == "stall_send" else None
+        await _copy_body(reader, headers, up_writer, flip, stall)
         await up_writer.drain()
         resp_head = await _read_response_head(up_reader)
         if fault is not None and fault.kind == "lost":
@@ -389,32 +394,52 @@ async def _copy_body(
     headers: dict[str, str],
     to: asyncio.StreamWriter | None,
     flip: int | None = None,
+    stall: Fault | None = None,
 ) -> None:
     """Read the request body (Content-Length or chunked), forwarding it to ``to``; the byte
-    at offset ``flip`` of a Content-Length body is inverted on the way."""
+    at offset ``flip`` of a Content-Length body is inverted on the way; with a ``stall_send``
+    fault, stop reading for its ``seconds`` once ``after`` bytes went on."""
+    forwarded = 0
 
-    def send(data: bytes) -> None:
-        if to is not None:
+    async def send(data: bytes) -> None:
+        nonlocal forwarded, stall
+        if stall is not None and forwarded + len(data) >= stall.after:
+            fault, stall = stall, None
+            keep = fault.after - forwarded
+            await send(data[:keep])
+            transport = getattr(reader, "_transport", None)  # stop taking bytes off the socket
+            if transport is not None:
+                transport.pause_reading()
+            await (asyncio.sleep(fault.seconds) if fault.seconds is not None else _forever())
+            if transport is not None and not transport.is_closing():
+                transport.resume_reading()
+            data = data[keep:]
+        forwarded += len(data)
+        if to is not None and data:
             to.write(data)
+            await to.drain()
+
+    async def read(n: int) -> bytes:  # at most what is left before the stall point
+        if stall is not None:
+            n = max(1, min(n, stall.after - forwarded))
+        return await reader.read(n)
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
             size_line = await reader.readuntil(b"\r\n")
-            send(size_line)
+            await send(size_line)
             size = int(size_line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 while True:  # trailers, then the empty line
                     line = await reader.readuntil(b"\r\n")
-                    send(line)
+                    await send(line)
                     if line == b"\r\n":
                         return
-            send(await reader.readexactly(size + 2))
-            if to is not None:
-                await to.drain()
+            await send(await reader.readexactly(size + 2))
     left = int(headers.get("content-length", "0") or 0)
     seen = 0
     while left > 0:
-        data = await reader.read(min(left, 65536))
+        data = await read(min(left, 65536))
         if not data:
             raise asyncio.IncompleteReadError(b"", left)
         if flip is not None and seen <= flip < seen + len(data):
@@ -422,9 +447,11 @@ async def _copy_body(
             data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
         seen += len(data)
         left -= len(data)
-        send(data)
-        if to is not None:
-            await to.drain()
+        await send(data)
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
 
 
 async def _tear_request(

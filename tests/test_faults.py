@@ -22,7 +22,8 @@ import anyio
 import pytest
 
 from apins import TransferSettings
-from apins.errors import HashMismatch, ObjectChanged, PinsError
+from apins.errors import HashMismatch, ObjectChanged, PinsError, StoreAccessError
+from apins.stores.gcs import PART_SUFFIX
 from tests.boards import KINDS, OBJECT_KINDS, Rig, seed
 from tests.faultproxy import Fault, FaultProxy, RequestRecord, s3_error
 
@@ -96,7 +97,7 @@ def _on_data(kind: str, **opts: object) -> Callable[[str], list[Fault]]:
 def _burst(f: str) -> list[Fault]:
     return [
         Fault("status", "GET", file_path(f), nth=i, status=s)
-        for i, s in enumerate((500, 502, 503, 504), 1)
+        for i, s in enumerate((408, 500, 502, 503, 504), 1)
     ]
 
 
@@ -110,7 +111,7 @@ READS: dict[str, ReadCase] = {
     "reset-mid-body": ReadCase(_on_data("reset", after=5000)),
     "close-mid-body": ReadCase(_on_data("close", after=5000)),
     "short-body": ReadCase(_on_data("short")),
-    "5xx-burst": ReadCase(_burst),
+    "retryable-burst": ReadCase(_burst),
     "slowdown": ReadCase(_slowdown),
     "429-retry-after": ReadCase(
         _on_data("status", status=429, headers={"Retry-After": "1"}), min_seconds=1.0
@@ -284,6 +285,8 @@ WRITES: dict[str, WriteCase] = {
     "gcs-lost-upload-part": WriteCase(
         GCS, "POST", r"/blob\.bin\.\w+-00001\.apins-part$", data=BIG, settings=MULTI
     ),
+    # compose joins the parts into the object: its answer lost, the object is looked up
+    "gcs-lost-compose": WriteCase(GCS, "POST", r"/blob\.bin/compose$", data=BIG, settings=MULTI),
     "lost-bundle-upload": WriteCase(("connect",), "POST", r"/bundles$"),
     "lost-deploy": WriteCase(("connect",), "POST", r"/deploy$"),
     "503-burst-bundle-upload": WriteCase(
@@ -323,6 +326,139 @@ async def test_write_fault(rig: Rig, tmp_path: Path, case: str) -> None:
     if rig.s3 is not None:
         uploads = rig.s3.boto3_client().list_multipart_uploads(Bucket=rig.bucket)
         assert not uploads.get("Uploads"), uploads
+    if rig.objects is not None:  # no temporary part object of a composite upload remains
+        assert not [n for n in rig.objects() if n.endswith(PART_SUFFIX)]
+
+
+# -- every fault on the write path of every writable kind ------------------------------------
+
+#: the request that carries the pin's file (96 KiB: one request) on each writable kind
+FILE_WRITE = {
+    "s3-seaweed": ("PUT", r"/blob\.bin(\?|$)"),
+    "s3-moto": ("PUT", r"/blob\.bin(\?|$)"),
+    "azure-azurite": ("PUT", r"/blob\.bin(\?|$)"),
+    "gcs-fakegcs": ("POST", r"/blob\.bin$"),
+    "connect": ("POST", r"/bundles$"),
+}
+#: a writing verb that takes longer than this has hung (each case also has CASE_DEADLINE)
+WRITE_DEADLINE = 20.0
+WFAST = TransferSettings(**{**_fields(FAST), "deadline": WRITE_DEADLINE})
+
+
+@dataclass
+class WriteFault:
+    faults: Callable[[str, str], list[Fault]]
+    #: None: the write must succeed; else the PinsError subclass it must raise
+    raises: type[PinsError] | None = None
+    #: the faulted request is sent exactly this many times (None: not counted exactly)
+    attempts: int | None = None
+    #: at least this many (a stalled request may or may not be sent again)
+    min_attempts: int = 1
+    #: the least time the case must take (a Retry-After waited out)
+    min_seconds: float = 0.0
+
+
+def _one(kind: str, **opts: object) -> Callable[[str, str], list[Fault]]:
+    return lambda method, path: [Fault(kind, method, path, **opts)]  # type: ignore[arg-type]
+
+
+def _retryable_burst(method: str, path: str) -> list[Fault]:
+    return [
+        Fault("status", method, path, nth=i, status=s)
+        for i, s in enumerate((408, 500, 502, 503, 504), 1)
+    ]
+
+
+WRITE_FAULTS: dict[str, WriteFault] = {
+    # 408, then each retryable 5xx once: five answers waited out, the sixth attempt lands
+    "retryable-burst": WriteFault(_retryable_burst, attempts=6),
+    "429-retry-after": WriteFault(
+        _one("status", status=429, headers={"Retry-After": "1"}), attempts=2, min_seconds=1.0
+    ),
+    "503-retry-after": WriteFault(
+        _one("status", status=503, headers={"Retry-After": "1"}), attempts=2, min_seconds=1.0
+    ),
+    # the server gets the head and 20 kB of the body, then end of stream; the client a reset
+    "reset-mid-upload": WriteFault(_one("torn", after=20_000), attempts=2),
+    # the proxy stops reading after 20 kB for longer than the read timeout, then goes on: the
+    # writer gives up on that attempt and looks before it sends again (the late rest may land)
+    "stall-mid-upload": WriteFault(
+        _one("stall_send", after=20_000, seconds=3 * FAST.read_timeout), min_attempts=1
+    ),
+    # refused: never sent again, nothing committed
+    "403": WriteFault(_one("status", status=403, count=None), StoreAccessError, attempts=1),
+}
+
+
+@pytest.mark.parametrize(
+    ("rig", "case"),
+    [(kind, case) for case in sorted(WRITE_FAULTS) for kind in sorted(FILE_WRITE)],
+    indirect=["rig"],
+)
+async def test_write_path_fault(
+    rig: Rig, request: pytest.FixtureRequest, tmp_path: Path, case: str
+) -> None:
+    """The pin's file upload meets the fault: the write lands exactly one version whose bytes
+    read back equal (in apins and in pins-python 0.9.2), or raises the one expected PinsError
+    with no version visible to either; never past the verb's deadline."""
+    spec = WRITE_FAULTS[case]
+    method, path = FILE_WRITE[request.node.callspec.params["rig"]]
+    src = tmp_path / "blob.bin"
+    src.write_bytes(DATA)
+    outcome: PinsError | None = None
+    async with FaultProxy(rig.upstream) as proxy:
+        faults = [proxy.add(f) for f in spec.faults(method, path)]
+        start = time.monotonic()
+        with anyio.fail_after(CASE_DEADLINE):
+            async with rig.board(proxy.url, WFAST, tmp_path / "cache") as b:
+                try:
+                    await b.pin_upload(str(src), "blob")
+                except PinsError as e:
+                    outcome = e
+        elapsed = time.monotonic() - start
+    seen = faults[0].seen
+    result = "ok" if outcome is None else type(outcome).__name__
+    print(f"MATRIX write {case}: {result}, sent {seen} times, {elapsed:.1f} s")  # -s shows it
+    assert faults[0].fired >= 1, "the fault was never injected"
+    if spec.raises is None:
+        assert outcome is None, f"{case}: {type(outcome).__name__}: {outcome}"
+    else:
+        assert isinstance(outcome, spec.raises), f"{case}: {outcome!r}"
+    if spec.attempts is not None:
+        assert seen == spec.attempts, f"{case}: sent {seen} times"
+    assert seen >= spec.min_attempts, seen
+    assert spec.min_seconds * 0.9 <= elapsed < WRITE_DEADLINE, elapsed
+    await check_committed(rig, None if outcome is not None else DATA)
+
+
+async def check_committed(rig: Rig, data: bytes | None) -> None:
+    """With ``data``: exactly one version of "blob", holding ``data``, as apins and
+    pins-python see it. None: no version at all. Never an unfinished upload left behind."""
+    async with rig.direct() as d:
+        if data is None:
+            assert await d.pin_list() == []
+        else:
+            assert len(await d.pin_versions("blob")) == 1
+            (got,) = await d.pin_download("blob")
+            assert Path(got).read_bytes() == data
+    if rig.peer is not None:
+        await anyio.to_thread.run_sync(_peer_sees, rig, data)
+    if rig.s3 is not None:
+        uploads = rig.s3.boto3_client().list_multipart_uploads(Bucket=rig.bucket)
+        assert not uploads.get("Uploads"), uploads
+    if rig.objects is not None:  # no temporary part object of a composite upload remains
+        assert not [n for n in rig.objects() if n.endswith(PART_SUFFIX)]
+
+
+def _peer_sees(rig: Rig, data: bytes | None) -> None:
+    assert rig.peer is not None
+    peer, name = rig.peer(), rig.peer_name("blob")
+    if data is None:
+        assert not peer.pin_exists(name) or len(peer.pin_versions(name)) == 0
+        return
+    assert len(peer.pin_versions(name)) == 1
+    (got,) = peer.pin_download(name)
+    assert Path(got).read_bytes() == data
 
 
 #: S3 uploads whose request body gets one byte flipped on the way:

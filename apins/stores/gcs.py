@@ -102,6 +102,8 @@ _PART_NAME = re.compile(
 _SPENT: contextvars.ContextVar[builtins.list[tuple[str, str]] | None] = contextvars.ContextVar(
     "apins_gcs_spent_parts", default=None
 )
+#: custom metadata key on a composed object: a token of the compose call that made it
+COMPOSE_MARK = "apins-compose"
 
 
 def endpoint_from_env(endpoint_url: str | None) -> tuple[str, bool]:
@@ -437,11 +439,21 @@ class GCSStore:
         """The object ``name`` if it exists with MD5 ``md5``, else None (one metadata GET)."""
         if md5 is None:
             return None
+        item = await self._item_once(name, key)
+        return self._info(key, item) if item and item.get("md5Hash") == md5 else None
+
+    async def _item_once(self, name: str, key: str) -> dict[str, Any] | None:
+        """The metadata of object ``name``, or None when it is missing or the one GET failed
+        (a look after a lost answer: the caller's retry loop decides what comes next, so
+        its retries do not multiply)."""
+        import msgspec
+
         try:
-            item = await self._json("GET", self._object_url(name), "objects.get", key)
-        except (ObjectNotFound, TransferError):
+            resp = await self._request("GET", self._object_url(name), "objects.get", key)
+            item = msgspec.json.decode(await resp.read())
+        except (ObjectNotFound, TransferError, ValueError):
             return None
-        return self._info(key, item) if item.get("md5Hash") == md5 else None
+        return item if isinstance(item, dict) else None
 
     async def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """Upload a small in-memory body in one request."""
@@ -573,14 +585,34 @@ class GCSStore:
         return gens
 
     async def _compose(self, name: str, key: str, sources: Sequence[tuple[str, str]]) -> ObjectInfo:
+        """Join ``sources`` into ``name``. The result carries a mark unique to this call, so
+        when an answer is lost the object is looked up and the compose is not sent again if
+        it took effect."""
+        import msgspec
+
+        mark = uuid.uuid4().hex
         body = {
             "sourceObjects": [{"name": n, **({"generation": g} if g else {})} for n, g in sources],
-            "destination": {"contentType": "application/octet-stream"},
+            "destination": {
+                "contentType": "application/octet-stream",
+                "metadata": {COMPOSE_MARK: mark},
+            },
         }
-        item = await self._json(
-            "POST", self._object_url(name) + "/compose", "objects.compose", key, json_body=body
+        url = self._object_url(name) + "/compose"
+
+        async def once() -> ObjectInfo:
+            resp = await self._request("POST", url, "objects.compose", key, json_body=body)
+            return self._info(key, msgspec.json.decode(await resp.read()))
+
+        async def applied() -> ObjectInfo | None:
+            item = await self._item_once(name, key)
+            if item is None or (item.get("metadata") or {}).get(COMPOSE_MARK) != mark:
+                return None
+            return self._info(key, item)
+
+        return await with_retries(
+            once, settings=self.settings, what=f"GCS objects.compose on {key}", applied=applied
         )
-        return self._info(key, item)
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         """Delete every temporary object of this upload."""
