@@ -123,6 +123,25 @@ def test_prefix_and_etag_normalisation() -> None:
     assert "s3cr3t" not in repr(store)
 
 
+def test_checked_etag_refuses_a_stored_body_that_is_not_the_one_sent() -> None:
+    import hashlib
+
+    from apins.stores.s3 import checked_etag
+
+    md5 = hashlib.md5(b"sent").digest()
+    other = hashlib.md5(b"stored").hexdigest()
+    assert checked_etag(md5.hex(), md5, {}, "put") == f'"{md5.hex()}"'
+    with pytest.raises(TransientError, match="damaged on the way"):
+        checked_etag(f'"{other}"', md5, {"Content-Length": "0"}, "put")
+    # encrypted objects' ETags need not be MD5s; multipart-style or odd ETags are no MD5s
+    assert checked_etag(other, md5, {"x-amz-server-side-encryption": "aws:kms"}, "put")
+    assert checked_etag(other, md5, {"X-Amz-Server-Side-Encryption": "AES256"}, "put")
+    assert checked_etag(f'"{other}-2"', md5, {}, "put") == f'"{other}-2"'
+    assert checked_etag("z" * 32, md5, {}, "put") == f'"{"z" * 32}"'
+    with pytest.raises(TransferError, match="without an ETag"):
+        checked_etag(None, md5, {}, "put")
+
+
 async def test_with_retries_retries_transient_then_succeeds() -> None:
     calls = 0
 
