@@ -43,7 +43,9 @@ def client(seaweed: S3Server) -> Iterator[Any]:
 
     A task whose worker dies is not run again (allowed-failures 0), so a killed worker
     fails the mirror instead of Dask quietly finishing it; a killed worker's nanny is kept
-    however long its restart takes on a loaded machine (the default 15 s closes it)."""
+    however long its restart takes on a loaded machine (the default 15 s closes it). Each
+    worker imports what a shard needs before it joins, so no task waits on a fresh worker's
+    imports."""
     import dask
 
     settings = {
@@ -54,6 +56,7 @@ def client(seaweed: S3Server) -> Iterator[Any]:
         cluster = distributed.LocalCluster(
             n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=50, env=seaweed.env(),
+            preload=["apins.cli.boards", "apins._mirror.run", "apins.stores.s3"],
         )  # fmt: skip
         with cluster, distributed.Client(cluster) as c:
             yield c
