@@ -577,6 +577,7 @@ class S3Store:
         sha = "UNSIGNED-PAYLOAD" if isinstance(body, SpanBody) else hashlib.sha256(body).hexdigest()
         qs = canonical_query(query) if query else ""
         signed = signer.headers(method, path, headers, sha, keys, query=qs)
+        signed["Content-Length"] = str(len(body) if isinstance(body, bytes) else body.size)
         self.request_counts[name] += 1
         url = signer.template.origin + path + (f"?{qs}" if qs else "")
         return await self._reader.send(

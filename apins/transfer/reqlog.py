@@ -43,8 +43,9 @@ def trace_config() -> aiohttp.TraceConfig:
     ) -> None:
         if log.isEnabledFor(logging.DEBUG):
             length = p.response.content_length
-            if length is None and p.method in ("PUT", "POST"):
-                length = _int(p.headers.get("Content-Length"))
+            if p.method == "PUT" or (length is None and p.method == "POST"):
+                # an upload: the bytes sent, not its (empty) answer's
+                length = _int(p.headers.get("Content-Length")) or length
             elapsed = time.perf_counter() - getattr(ctx, "apins_t0", time.perf_counter())
             log.debug(request_line(p.method, str(p.url), p.response.status, length, elapsed))
 
