@@ -219,7 +219,14 @@ class Context:
 
     @contextmanager
     def cold_cache(self, label: str) -> Iterator[Path]:
-        """A fresh cache folder, also exported as PINS_CACHE_DIR, removed afterwards."""
+        """A fresh cache folder, also exported as PINS_CACHE_DIR, removed afterwards.
+
+        Cold also means nothing remembered in memory: apins's process-wide memo of parsed
+        data.txt files is emptied, so every cold run GETs data.txt as a new process would.
+        """
+        from apins._memo import METAS
+
+        METAS.clear()
         path = self.fresh_dir(f"cache-{label}")
         old = os.environ.get("PINS_CACHE_DIR")
         os.environ["PINS_CACHE_DIR"] = str(path)

@@ -163,8 +163,9 @@ CHECKS = (
 
 COUNTED = (
     "one more cold download each (a fresh cache folder), counted in nginx's access log; apins "
-    "reads a version's data.txt once per process (apins._memo.METAS), so only the first "
-    "download of a process GETs it (one request more)"
+    "reads the board's _pins.yaml and the version's data.txt (the file's hash), HEADs the "
+    "file (its size and ETag) and GETs it; pins-python is given the file's URL and fetches "
+    "only the file, with no hash to check"
 )
 
 
