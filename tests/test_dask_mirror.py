@@ -16,6 +16,7 @@ import apins
 from apins._mirror.shard import shard_of
 from apins.dask import BoardSpec
 from apins.dask import mirror as dask_mirror
+from tests._helpers import missing
 from tests.faultproxy import Fault, FaultProxy, RequestRecord
 from tests.mirror_support import fill, folder_files, s3_objects
 from tests.servers import S3Server
@@ -26,10 +27,7 @@ def _distributed() -> Any:
     try:
         import distributed
     except ImportError as exc:
-        message = f"apins[dask] is not installed: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message, allow_module_level=True)
+        missing(f"apins[dask] is not installed: {exc}", module_level=True)
     return distributed
 
 

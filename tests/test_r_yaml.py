@@ -5,18 +5,17 @@ must reach R as exact numbers, not NA; pins-python must still read the pin, apin
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 import apins
 from apins import _yaml
 from apins.meta import dump_meta, parse_meta
+from tests._helpers import missing
 
 R_SCRIPT = Path(__file__).parent / "r" / "yaml_leaves.R"
 GIB3 = 3 * 1024**3  # the file_size of a 3 GiB file: beyond R's integers
@@ -55,10 +54,7 @@ METADATA: dict[str, Any] = {
 def rscript() -> str:
     path = shutil.which("Rscript")
     if path is None:
-        message = "Rscript not found: install the Debian packages r-base-core r-cran-yaml"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Rscript not found: install the Debian packages r-base-core r-cran-yaml")
     return path
 
 

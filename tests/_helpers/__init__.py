@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import pins
 import pytest
@@ -43,6 +43,14 @@ def required(module: str, package: str) -> ModuleType:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         pytest.fail(f"{package} is not installed (it is in the [test] extra): {exc}", pytrace=False)
+
+
+def missing(message: str, *, module_level: bool = False) -> NoReturn:
+    """A tool outside the Python [test] extra is missing: a failure under CI (``CI=true``,
+    where the test command installs it), a skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=module_level)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
